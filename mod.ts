@@ -1,0 +1,40 @@
+/**
+ * ssepg: Server-Sent Events fan-out over PostgreSQL `LISTEN`/`NOTIFY`.
+ *
+ * Publishers POST JSON to a topic; every subscriber of that topic, on every instance that
+ * shares the database, receives it. No tables, no storage.
+ *
+ * Run as a program (`deno run -A mod.ts [serve] [flags]`) it starts the server; imported, it is
+ * the library:
+ *
+ * ```ts
+ * import { createSsepg } from "./mod.ts";
+ * const svc = await createSsepg({ databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres" });
+ * Deno.serve(svc.fetch);
+ * ```
+ *
+ * @module
+ */
+
+export { createSsepg } from "./src/service.ts";
+export type { Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
+export { serve } from "./src/serve/mod.ts";
+export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
+export { ConfigError, OPTIONS, resolveConfig } from "./src/config.ts";
+export type { Config, ConfigInput, ConfigSources, OptionSpec } from "./src/config.ts";
+export { HttpProblem } from "./src/core/problem.ts";
+export type { ProblemBody } from "./src/core/problem.ts";
+export type { HealthReport } from "./src/core/health.ts";
+export type { SsepgEvent } from "./src/dispatcher/event.ts";
+export type { Logger } from "./src/log.ts";
+export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/envelope.ts";
+export type { Envelope } from "./src/bus/envelope.ts";
+export type { Bus, BusHandlers, BusStatus } from "./src/bus/bus.ts";
+export { BusUnavailableError } from "./src/bus/bus.ts";
+export { main, runCli } from "./src/cli.ts";
+export { VERSION } from "./src/version.ts";
+
+if (import.meta.main) {
+  const { runCli } = await import("./src/cli.ts");
+  await runCli();
+}

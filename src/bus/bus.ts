@@ -1,0 +1,82 @@
+/**
+ * The bus: how instances hand events to each other. PostgreSQL `LISTEN`/`NOTIFY` across
+ * instances, or an in-process loop for a single instance.
+ *
+ * @module
+ */
+
+import type { Envelope } from "./envelope.ts";
+
+/** What the bus reports to the instance that started it. */
+export interface BusHandlers {
+  /** An event arrived (from any instance, this one included). */
+  event(envelope: Envelope): void;
+  /** Events may have been lost: the listener was away and is back. */
+  gap(): void;
+}
+
+/** Figures the health endpoint reports about the bus. */
+export interface BusStatus {
+  /** `postgres` or `memory`. */
+  readonly kind: "postgres" | "memory";
+  /** The LISTEN connection is up (always true in memory). */
+  readonly connected: boolean;
+  /** LISTEN reconnection attempts since start; never reset. */
+  readonly reconnectAttempts: number;
+  /** `Date.now()` of the last notification received, if any. */
+  readonly lastNotificationAt: number | undefined;
+  /** NOTIFY queue usage 0..1 from the last poll, if known. */
+  readonly queueUsage: number | undefined;
+  /** Statements sent to carry publishes. */
+  readonly notifyBatches: number;
+  /** Publishes carried by those statements. */
+  readonly notifyEvents: number;
+}
+
+/**
+ * One bus implementation.
+ *
+ * @example
+ * ```ts
+ * import type { Bus } from "./bus.ts";
+ * import { MemoryBus } from "./memory.ts";
+ * const bus: Bus = new MemoryBus();
+ * await bus.start({ event: (e) => console.log(e.topic), gap() {} });
+ * await bus.publish({ topic: "a", data: "1", id: "e1" }, '{"topic":"a","data":1,"id":"e1"}');
+ * await bus.close();
+ * ```
+ */
+export interface Bus {
+  /** Connects and starts delivering events to `handlers`; resolves once listening. */
+  start(handlers: BusHandlers): Promise<void>;
+  /**
+   * Sends one event to every instance. Resolves once it is committed (PostgreSQL) or fanned out
+   * (memory); rejects with {@link BusUnavailableError} when it was not, and then nothing of it
+   * is delivered anywhere.
+   */
+  publish(envelope: Envelope, payload: string): Promise<void>;
+  /** Current figures. */
+  status(): BusStatus;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The bus could not carry a publish: the database is unreachable or refused it.
+ *
+ * @example
+ * ```ts
+ * import { BusUnavailableError } from "./bus.ts";
+ * throw new BusUnavailableError("PostgreSQL is unreachable", 5);
+ * ```
+ */
+export class BusUnavailableError extends Error {
+  /** Seconds a client should wait before retrying. */
+  readonly retryAfter: number;
+
+  constructor(message: string, retryAfter = 1, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BusUnavailableError";
+    this.retryAfter = retryAfter;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The HTTP routes of SPEC §3 on a Hono app: publish, subscribe, preflight, health.
+ *
+ * Every handler turns its own errors into problem responses, so the routes behave the same
+ * whether they run in ssepg's own app or were attached to a user's app with its own error
+ * handling.
+ *
+ * @module
+ */
+
+import type { Context, Hono } from "hono";
+import type { Config } from "../config.ts";
+import { invalidTopicDetail, parseTopicList } from "../topic.ts";
+import { requireToken } from "./auth.ts";
+import { parsePublishBody, readBodyLimited } from "./body.ts";
+import type { HealthReport } from "./health.ts";
+import { HttpProblem, problemResponse } from "./problem.ts";
+
+/** What the routes need from the service. */
+export interface RouteTarget {
+  readonly config: Config;
+  /** True once shutdown began. */
+  readonly draining: boolean;
+  /** Publishes compact JSON `data`; resolves once committed. */
+  publishCompact(topic: string, data: string): Promise<{ id: string }>;
+  /** Opens the SSE body for `topics`. */
+  openStream(topics: string[], lastEventId: string | undefined): ReadableStream<Uint8Array>;
+  /** The health report. */
+  health(limit?: number): HealthReport;
+}
+
+const ALLOW = "GET, POST, OPTIONS";
+
+/** Headers of every SSE response (SPEC §3). */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+  "Vary": "Accept-Encoding",
+});
+
+function guard(handler: (c: Context) => Promise<Response> | Response) {
+  return async (c: Context): Promise<Response> => {
+    try {
+      return await handler(c);
+    } catch (error) {
+      return problemResponse(error);
+    }
+  };
+}
+
+function draining(): HttpProblem {
+  return new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", { "Retry-After": "1" });
+}
+
+function topicsOf(c: Context): string[] {
+  const parsed = parseTopicList(c.req.param("topics") ?? "");
+  if ("error" in parsed) throw new HttpProblem(400, "invalid-topic", "Invalid topic", parsed.error);
+  return parsed.topics;
+}
+
+/**
+ * Adds the ssepg routes to a Hono app.
+ *
+ * @param app Any Hono app; ssepg's own or the user's.
+ * @param target The service the routes call.
+ * @param options `health: false` leaves out the health route (it has its own port).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createSsepg } from "../../mod.ts";
+ * const svc = await createSsepg();
+ * const app = new Hono();
+ * svc.attach(app); // calls registerRoutes(app, …)
+ * await svc.close();
+ * ```
+ */
+export function registerRoutes(app: Hono, target: RouteTarget, options: { health: boolean }): void {
+  const { config } = target;
+  const eventsPath = `${config.basePath}/:topics/events`;
+
+  app.get(
+    eventsPath,
+    guard((c) => {
+      const topics = topicsOf(c);
+      requireToken(c.req.raw, config.listenToken, config.allowQueryToken, "listen");
+      if (target.draining) throw draining();
+      // Hono answers HEAD with the GET route; a HEAD must not open a subscription.
+      if (c.req.method === "HEAD") return new Response(null, { headers: STREAM_HEADERS });
+      const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? undefined;
+      // The runtime cancels the body when the client leaves, which unsubscribes; no
+      // `request.signal` listener (Deno 2 aborts that signal after every response, too).
+      const body = target.openStream(topics, lastEventId === "" ? undefined : lastEventId);
+      return new Response(body, { headers: STREAM_HEADERS });
+    }),
+  );
+
+  app.post(
+    eventsPath,
+    guard(async (c) => {
+      const raw = c.req.param("topics") ?? "";
+      const topics = topicsOf(c);
+      if (topics.length !== 1 || raw.includes(",")) {
+        throw new HttpProblem(
+          400,
+          "invalid-topic",
+          "Invalid topic",
+          `Publish to one topic: ${invalidTopicDetail(raw)}`,
+        );
+      }
+      requireToken(c.req.raw, config.publishToken, false, "publish");
+      if (target.draining) throw draining();
+      const data = parsePublishBody(await readBodyLimited(c.req.raw, config.maxBodyBytes));
+      const { id } = await target.publishCompact(topics[0], data);
+      return new Response(`{"id":${JSON.stringify(id)},"topic":"${topics[0]}","data":${data}}`, {
+        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+      });
+    }),
+  );
+
+  app.options(`${config.basePath}/*`, () => new Response(null, { status: 204, headers: { Allow: ALLOW } }));
+
+  app.all(
+    eventsPath,
+    guard((c) => {
+      throw new HttpProblem(405, "method-not-allowed", "Method not allowed", `${c.req.method} is not allowed here`, {
+        Allow: ALLOW,
+      });
+    }),
+  );
+
+  if (options.health) app.get(config.healthz, (c) => healthResponse(target, c.req.raw));
+}
+
+/**
+ * The health response: 200 when `ok`, 503 when `degraded`; `?limit=N` caps `topics[]`.
+ *
+ * @param target The service.
+ * @param request The request (for `?limit=`).
+ * @returns The JSON response.
+ *
+ * @example
+ * ```ts
+ * // const response = healthResponse(svc, new Request("http://x/healthz?limit=10"));
+ * ```
+ */
+export function healthResponse(target: RouteTarget, request: Request): Response {
+  const limitText = new URL(request.url).searchParams.get("limit");
+  let limit = Infinity;
+  if (limitText !== null) {
+    if (!/^\d{1,9}$/.test(limitText)) {
+      return new HttpProblem(
+        400,
+        "invalid-limit",
+        "Invalid limit",
+        `limit must be a whole number: current value is ${JSON.stringify(limitText.slice(0, 40))}`,
+      ).toResponse();
+    }
+    limit = Number(limitText);
+  }
+  const report = target.health(limit);
+  return new Response(JSON.stringify(report), {
+    status: report.status === "ok" ? 200 : 503,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+  });
+}

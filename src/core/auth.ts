@@ -1,0 +1,90 @@
+/**
+ * Bearer-token checks for publishing and listening.
+ *
+ * @module
+ */
+
+import { HttpProblem } from "./problem.ts";
+
+/**
+ * Compares two strings in time that depends only on the expected length, so response timing
+ * does not reveal how much of a guessed token was right.
+ *
+ * @param given The token the client sent.
+ * @param expected The configured token.
+ * @returns True when equal.
+ *
+ * @example
+ * ```ts
+ * import { tokensEqual } from "./auth.ts";
+ * tokensEqual("s3cret", "s3cret"); // true
+ * ```
+ */
+export function tokensEqual(given: string, expected: string): boolean {
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) {
+    diff |= expected.charCodeAt(i) ^ (given.charCodeAt(i % Math.max(1, given.length)) || 0);
+  }
+  return diff === 0;
+}
+
+/**
+ * The token of a request: `Authorization: Bearer <token>` (scheme case-insensitive), else
+ * `?access_token=` when allowed.
+ *
+ * @param request The request.
+ * @param allowQuery Whether `?access_token=` counts.
+ * @returns The token, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { requestToken } from "./auth.ts";
+ * requestToken(new Request("http://x/", { headers: { authorization: "bearer abc" } }), false); // "abc"
+ * ```
+ */
+export function requestToken(request: Request, allowQuery: boolean): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header) {
+    const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    return match ? match[1] : undefined;
+  }
+  if (allowQuery) {
+    const token = new URL(request.url).searchParams.get("access_token");
+    if (token) return token;
+  }
+  return undefined;
+}
+
+/**
+ * Throws 401 unless the request carries `expected` (or no token is configured).
+ *
+ * @param request The request.
+ * @param expected The configured token; undefined leaves the action open.
+ * @param allowQuery Whether `?access_token=` counts.
+ * @param action `publish` or `listen`, for the error detail.
+ * @throws {HttpProblem} 401 with `WWW-Authenticate: Bearer`.
+ *
+ * @example
+ * ```ts
+ * import { requireToken } from "./auth.ts";
+ * requireToken(new Request("http://x/"), undefined, false, "listen"); // open: no throw
+ * ```
+ */
+export function requireToken(
+  request: Request,
+  expected: string | undefined,
+  allowQuery: boolean,
+  action: "publish" | "listen",
+): void {
+  if (expected === undefined) return;
+  const given = requestToken(request, allowQuery);
+  if (given !== undefined && tokensEqual(given, expected)) return;
+  const challenge = given === undefined ? 'Bearer realm="ssepg"' : 'Bearer realm="ssepg", error="invalid_token"';
+  throw new HttpProblem(
+    401,
+    "unauthorized",
+    "Unauthorized",
+    given === undefined ? `A bearer token is required to ${action}` : `The bearer token is not valid to ${action}`,
+    { "WWW-Authenticate": challenge },
+  );
+}

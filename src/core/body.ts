@@ -1,0 +1,120 @@
+/**
+ * Reading and validating a publish body: `{"data": <any JSON but null>}`.
+ *
+ * @module
+ */
+
+import { compactMember } from "../json.ts";
+import { HttpProblem } from "./problem.ts";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The 413 problem for a body over `maxBodyBytes`.
+ *
+ * @param limit `maxBodyBytes`.
+ * @param size The size seen so far (or declared).
+ * @returns The problem to throw.
+ *
+ * @example
+ * ```ts
+ * import { bodyTooLarge } from "./body.ts";
+ * bodyTooLarge(262_144, 300_000).status; // 413
+ * ```
+ */
+export function bodyTooLarge(limit: number, size: number | string): HttpProblem {
+  return new HttpProblem(
+    413,
+    "body-too-large",
+    "Payload too large",
+    `The body is ${size} bytes, over maxBodyBytes (${limit} bytes)`,
+  );
+}
+
+/**
+ * Reads a request body, refusing more than `limit` bytes without buffering past the limit.
+ *
+ * @param request The request.
+ * @param limit `maxBodyBytes`.
+ * @returns The body bytes.
+ * @throws {HttpProblem} 413 when the body is larger than `limit`.
+ *
+ * @example
+ * ```ts
+ * import { readBodyLimited } from "./body.ts";
+ * await readBodyLimited(new Request("http://x/", { method: "POST", body: "{}" }), 10);
+ * ```
+ */
+export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw bodyTooLarge(limit, declared);
+  }
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw bodyTooLarge(limit, `more than ${limit}`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Validates a publish body and returns its `data` as compact JSON text, digits intact.
+ *
+ * @param bytes The raw body.
+ * @returns Compact JSON of `data`.
+ * @throws {HttpProblem} 400 when the body is not UTF-8 JSON, not an object, or has no `data`
+ * or `data: null`.
+ *
+ * @example
+ * ```ts
+ * import { parsePublishBody } from "./body.ts";
+ * parsePublishBody(new TextEncoder().encode('{"data": {"msg": "hi"}}')); // '{"msg":"hi"}'
+ * ```
+ */
+export function parsePublishBody(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw invalidBody("The body is not valid UTF-8");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // A RangeError here means nesting beyond the engine's limit: still the client's fault.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalidBody(`The body is not JSON: ${reason.slice(0, 200)}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw invalidBody('The body must be a JSON object such as {"data": …}');
+  }
+  const data = (parsed as { data?: unknown }).data;
+  if (data === undefined) throw invalidBody('The body has no "data" member');
+  if (data === null) throw invalidBody('"data" must not be null');
+  const compact = compactMember(text, "data");
+  if (compact === undefined) throw invalidBody('The body has no "data" member');
+  return compact;
+}
+
+function invalidBody(detail: string): HttpProblem {
+  return new HttpProblem(400, "invalid-body", "Invalid body", `${detail}; expected {"data": <any JSON but null>}`);
+}

@@ -1,0 +1,186 @@
+/**
+ * The SSE response body of one subscriber, as a pull-driven `ReadableStream`.
+ *
+ * The stream enqueues only when the runtime asks for data (`pull`), so nothing piles up inside
+ * it: frames wait in the topic ring until the socket can take them, and everything waiting at
+ * that moment leaves in one chunk. A subscriber whose runtime stops asking falls behind in the
+ * ring and is dropped by the dispatcher.
+ *
+ * @module
+ */
+
+import type { Dispatcher } from "../dispatcher/dispatcher.ts";
+import type { FrameStyle } from "../dispatcher/event.ts";
+import type { Subscriber, SubscriberSink } from "../dispatcher/subscriber.ts";
+import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "../sse/frame.ts";
+
+/** What one stream needs to know. */
+export interface EventStreamOptions {
+  /** Valid, distinct topic ids. */
+  readonly topics: readonly string[];
+  /** The `retry:` hint in ms. */
+  readonly retry: number;
+  /** Resume after this id. */
+  readonly lastEventId?: string | undefined;
+  /** Called once when the stream ends, however it ends. */
+  readonly onEnd?: () => void;
+}
+
+/**
+ * The `event: gap` frame: events after `lastEventId` may be missing, resync.
+ *
+ * @param lastEventId The last id the client is known to have, if any.
+ * @returns The frame bytes.
+ *
+ * @example
+ * ```ts
+ * import { gapFrame } from "./event_stream.ts";
+ * gapFrame("e1"); // event: gap / data: {"lastEventId":"e1"}
+ * ```
+ */
+export function gapFrame(lastEventId: string | undefined): Uint8Array {
+  return encodeEvent({ event: "gap", data: JSON.stringify({ lastEventId: lastEventId ?? null }) });
+}
+
+/**
+ * Subscribes to `topics` and returns the SSE body for it.
+ *
+ * @param dispatcher The instance's dispatcher.
+ * @param options Topics, retry hint and resume point.
+ * @returns The body stream; cancelling it unsubscribes.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { openEventStream } from "./event_stream.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const body = openEventStream(dispatcher, { topics: ["alpha"], retry: 5000 });
+ * await body.cancel();
+ * dispatcher.close();
+ * ```
+ */
+export function openEventStream(dispatcher: Dispatcher, options: EventStreamOptions): ReadableStream<Uint8Array> {
+  const sink = new EventStreamSink(dispatcher, options);
+  return new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => sink.start(controller),
+      pull: () => sink.pull(),
+      cancel: () => sink.end(),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+class EventStreamSink implements SubscriberSink {
+  readonly #dispatcher: Dispatcher;
+  readonly #options: EventStreamOptions;
+  readonly #style: FrameStyle;
+  #subscriber!: Subscriber;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Per-stream frames (preamble, gap, keep-alive) that go before the next events. */
+  #control: Uint8Array[] = [];
+  /** The runtime asked for data and got none yet. */
+  #waiting = false;
+  #draining = false;
+  #ended = false;
+
+  constructor(dispatcher: Dispatcher, options: EventStreamOptions) {
+    this.#dispatcher = dispatcher;
+    this.#options = options;
+    this.#style = options.topics.length > 1 ? "topic" : "message";
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+    const { subscriber, gap } = this.#dispatcher.subscribe(this.#options.topics, this, {
+      lastEventId: this.#options.lastEventId,
+    });
+    this.#subscriber = subscriber;
+    this.#control.push(
+      encodeRetry(this.#options.retry),
+      encodeComment(`listening ${this.#options.topics.join(",")}`),
+    );
+    if (gap) this.#control.push(gapFrame(this.#options.lastEventId));
+  }
+
+  pull(): void {
+    this.#waiting = true;
+    this.#deliver();
+  }
+
+  #deliver(): void {
+    if (!this.#waiting || this.#ended) return;
+    const sub = this.#subscriber;
+    const chunks = this.#control;
+    this.#control = [];
+    if (!sub.closed) {
+      const events = sub.take();
+      if (sub.skipped) chunks.push(gapFrame(sub.lastId));
+      for (const event of events) chunks.push(event.frame(this.#style));
+    }
+    const finishing = this.#draining && !sub.hasPending;
+    if (finishing) chunks.push(SHUTTING_DOWN);
+    if (chunks.length === 0) {
+      sub.demand = true;
+      return;
+    }
+    this.#waiting = false;
+    sub.demand = false;
+    sub.lastWriteAt = Date.now();
+    this.#controller.enqueue(concatBytes(chunks));
+    if (finishing) this.#finish();
+  }
+
+  ready(): void {
+    this.#deliver();
+  }
+
+  idle(): void {
+    if (!this.#control.includes(KEEP_ALIVE)) this.#control.push(KEEP_ALIVE);
+    this.#deliver();
+  }
+
+  gap(): void {
+    this.#control.push(gapFrame(this.#subscriber.lastId));
+    this.#deliver();
+  }
+
+  drop(): void {
+    // Frames the runtime already holds still reach the client, then the stream ends cleanly
+    // and the client reconnects with the last id it saw.
+    this.#finish();
+  }
+
+  shutdown(): void {
+    this.#draining = true;
+    this.#deliver();
+  }
+
+  abort(): void {
+    if (this.#ended) return;
+    try {
+      this.#controller.error(new Error("ssepg: drain time is over"));
+    } catch {
+      // Already closed by the runtime.
+    }
+    this.end();
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    try {
+      this.#controller.close();
+    } catch {
+      // Already closed or errored by the runtime.
+    }
+    this.end();
+  }
+
+  /** Unsubscribes; runs once whether the client left, the server dropped it or it drained. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#dispatcher.unsubscribe(this.#subscriber);
+    this.#options.onEnd?.();
+  }
+}

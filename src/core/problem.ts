@@ -1,0 +1,90 @@
+/**
+ * Errors as `application/problem+json` (RFC 9457).
+ *
+ * @module
+ */
+
+/** The body of a problem response. */
+export interface ProblemBody {
+  /** A URI naming the kind of problem, `urn:ssepg:problem:<slug>`. */
+  readonly type: string;
+  /** Short summary of the kind of problem. */
+  readonly title: string;
+  /** HTTP status. */
+  readonly status: number;
+  /** What went wrong in this request. */
+  readonly detail: string;
+}
+
+/**
+ * An HTTP error that knows its response, thrown anywhere below a route handler.
+ *
+ * @example
+ * ```ts
+ * import { HttpProblem } from "./problem.ts";
+ * const problem = new HttpProblem(400, "invalid-topic", "Invalid topic", "Topic ids must match …");
+ * const response = problem.toResponse();
+ * response.status; // 400
+ * ```
+ */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly slug: string;
+  readonly title: string;
+  readonly headers: Readonly<Record<string, string>>;
+
+  /**
+   * @param status HTTP status.
+   * @param slug Kind of problem, the end of its `type` URI.
+   * @param title Short summary.
+   * @param detail What went wrong (the error message).
+   * @param headers Extra response headers (`Retry-After`, `WWW-Authenticate`, `Allow`).
+   */
+  constructor(status: number, slug: string, title: string, detail: string, headers: Record<string, string> = {}) {
+    super(detail);
+    this.name = "HttpProblem";
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+    this.headers = headers;
+  }
+
+  /** The problem body. */
+  toJSON(): ProblemBody {
+    return { type: `urn:ssepg:problem:${this.slug}`, title: this.title, status: this.status, detail: this.message };
+  }
+
+  /**
+   * @param extraHeaders Headers added to the problem's own (e.g. CORS).
+   * @returns The `application/problem+json` response.
+   */
+  toResponse(extraHeaders: Record<string, string> = {}): Response {
+    return new Response(JSON.stringify(this.toJSON()), {
+      status: this.status,
+      headers: {
+        "Content-Type": "application/problem+json",
+        "Cache-Control": "no-store",
+        ...this.headers,
+        ...extraHeaders,
+      },
+    });
+  }
+}
+
+/**
+ * The response for any error thrown by a handler: its own problem, or a 500 that leaks nothing.
+ *
+ * @param error What was thrown.
+ * @returns A problem response.
+ *
+ * @example
+ * ```ts
+ * import { problemResponse } from "./problem.ts";
+ * problemResponse(new Error("boom")).status; // 500
+ * ```
+ */
+export function problemResponse(error: unknown): Response {
+  if (error instanceof HttpProblem) return error.toResponse();
+  return new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request")
+    .toResponse();
+}

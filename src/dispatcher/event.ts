@@ -1,0 +1,73 @@
+/**
+ * One received event as every subscriber of this instance shares it.
+ *
+ * @module
+ */
+
+import { encodeEvent } from "../sse/frame.ts";
+
+/** How a stream names its events: `message` for one topic, the topic for several. */
+export type FrameStyle = "message" | "topic";
+
+/** What library subscribers receive. */
+export interface SsepgEvent {
+  /** Event id, the same on every instance; undefined for Go publishers' events. */
+  readonly id: string | undefined;
+  /** Topic id. */
+  readonly topic: string;
+  /** Compact JSON of the published data. */
+  readonly data: string;
+}
+
+/**
+ * An event held in a topic's ring. Its SSE frames are encoded at most once per style, on first
+ * use, and the same bytes are written to every subscriber.
+ *
+ * @example
+ * ```ts
+ * import { StoredEvent } from "./event.ts";
+ * const event = new StoredEvent("alpha", '{"n":1}', "e1", 0);
+ * event.frame("message") === event.frame("message"); // true: encoded once
+ * ```
+ */
+export class StoredEvent implements SsepgEvent {
+  readonly topic: string;
+  readonly data: string;
+  readonly id: string | undefined;
+  /** Arrival order on this instance, across topics. */
+  readonly seq: number;
+  /** `Date.now()` when it arrived. */
+  readonly receivedAt: number;
+  #message: Uint8Array | undefined;
+  #named: Uint8Array | undefined;
+
+  constructor(topic: string, data: string, id: string | undefined, seq: number, receivedAt = Date.now()) {
+    this.topic = topic;
+    this.data = data;
+    this.id = id;
+    this.seq = seq;
+    this.receivedAt = receivedAt;
+  }
+
+  /**
+   * The event's SSE frame.
+   *
+   * @param style `message` for single-topic streams, `topic` for multi-topic streams.
+   * @returns Shared bytes: never modify them.
+   */
+  frame(style: FrameStyle): Uint8Array {
+    if (style === "message") {
+      return this.#message ??= encodeEvent({ id: this.id, event: "message", data: this.data });
+    }
+    return this.#named ??= encodeEvent({ id: this.id, event: this.topic, data: this.data });
+  }
+
+  /**
+   * Approximate bytes this event retains: the object, its data string and one encoded frame
+   * (which every event gets once a stream is listening). Fixed at arrival so that topic totals
+   * can be kept incrementally.
+   */
+  get retainedBytes(): number {
+    return 160 + 2 * this.data.length + this.data.length + 2 * (this.id?.length ?? 0);
+  }
+}

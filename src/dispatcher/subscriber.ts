@@ -1,0 +1,139 @@
+/**
+ * One subscriber: a cursor into each of its topics' rings, and the sink it writes to.
+ *
+ * The ring is the subscriber's queue: nothing is copied per subscriber per event. Frames queued
+ * for a subscriber are the ring entries between its cursor and the head.
+ *
+ * @module
+ */
+
+import type { StoredEvent } from "./event.ts";
+import type { TopicState } from "./topic_state.ts";
+
+/** Where the dispatcher tells a subscriber what happened; the SSE stream implements it. */
+export interface SubscriberSink {
+  /** Events are waiting and the subscriber had asked for more (`demand`). */
+  ready(): void;
+  /** It fell `clientBuffer` frames behind and is disconnected. */
+  drop(): void;
+  /** Events may have been lost (the bus reconnected). */
+  gap(): void;
+  /** Nothing was written for `keepAlive`. */
+  idle(): void;
+  /** The server is draining: write what is queued, then end. */
+  shutdown(): void;
+  /** The drain time is over: end now, whatever is still queued. */
+  abort(): void;
+}
+
+/**
+ * A subscriber's position in its topics. Created by `Dispatcher.subscribe`.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "./dispatcher.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const sub = dispatcher.subscribe(["alpha"], { ready() {}, drop() {}, gap() {}, idle() {}, shutdown() {}, abort() {} }).subscriber;
+ * sub.take(); // []
+ * dispatcher.close();
+ * ```
+ */
+export class Subscriber {
+  readonly topics: readonly TopicState[];
+  readonly sink: SubscriberSink;
+  /** Next sequence number to deliver, per topic. */
+  readonly cursors: number[];
+  /** Ring head when the subscription started: older entries are replay, not queue. */
+  readonly liveFrom: number[];
+  /** The sink wants more: the next event calls `ready()` at once. */
+  demand = false;
+  /** Removed from the dispatcher; nothing more is delivered. */
+  closed = false;
+  /** The last `take()` jumped over events the ring had already dropped. */
+  skipped = false;
+  /** Id of the last event taken, for gap notices. */
+  lastId: string | undefined;
+  /** `Date.now()` of the last write, for keep-alives. */
+  lastWriteAt: number;
+
+  constructor(topics: readonly TopicState[], cursors: number[], sink: SubscriberSink, now: number) {
+    this.topics = topics;
+    this.sink = sink;
+    this.cursors = cursors;
+    this.liveFrom = topics.map((t) => t.ring.head);
+    this.lastWriteAt = now;
+  }
+
+  /** Whether events are waiting for this subscriber. */
+  get hasPending(): boolean {
+    for (let i = 0; i < this.topics.length; i++) {
+      if (this.cursors[i] < this.topics[i].ring.head) return true;
+    }
+    return false;
+  }
+
+  /** Frames waiting for this subscriber, replay included. */
+  get pending(): number {
+    let n = 0;
+    for (let i = 0; i < this.topics.length; i++) n += this.topics[i].ring.head - this.cursors[i];
+    return n;
+  }
+
+  /** Frames waiting that arrived after the subscription started: what `clientBuffer` bounds. */
+  get lag(): number {
+    let n = 0;
+    for (let i = 0; i < this.topics.length; i++) {
+      n += this.topics[i].ring.head - Math.max(this.cursors[i], this.liveFrom[i]);
+    }
+    return n;
+  }
+
+  /**
+   * Takes every waiting event, in arrival order across topics, and advances the cursors.
+   * Sets `skipped` when the ring had dropped some of them.
+   *
+   * @returns The events; empty when nothing is waiting.
+   */
+  take(): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    this.skipped = false;
+    if (this.topics.length === 1) this.#takeOne(0, out);
+    else this.#takeMerged(out);
+    if (out.length > 0) this.lastId = out[out.length - 1].id ?? this.lastId;
+    return out;
+  }
+
+  #clampCursor(i: number): number {
+    const tail = this.topics[i].ring.tail;
+    if (this.cursors[i] < tail) {
+      this.cursors[i] = tail;
+      this.skipped = true;
+    }
+    return this.cursors[i];
+  }
+
+  #takeOne(i: number, out: StoredEvent[]): void {
+    const topic = this.topics[i];
+    const head = topic.ring.head;
+    let seq = this.#clampCursor(i);
+    for (; seq < head; seq++) out.push(topic.ring.at(seq) as StoredEvent);
+    topic.deliveredFrames += head - this.cursors[i];
+    this.cursors[i] = head;
+  }
+
+  #takeMerged(out: StoredEvent[]): void {
+    for (let i = 0; i < this.topics.length; i++) this.#clampCursor(i);
+    for (;;) {
+      let best = -1;
+      let bestSeq = Infinity;
+      for (let i = 0; i < this.topics.length; i++) {
+        const event = this.topics[i].ring.at(this.cursors[i]);
+        if (event && event.seq < bestSeq) [best, bestSeq] = [i, event.seq];
+      }
+      if (best < 0) return;
+      out.push(this.topics[best].ring.at(this.cursors[best]) as StoredEvent);
+      this.cursors[best]++;
+      this.topics[best].deliveredFrames++;
+    }
+  }
+}

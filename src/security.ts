@@ -1,0 +1,45 @@
+/**
+ * The startup security posture lines of SPEC §3.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+
+/**
+ * Lines describing what is protected and what is open, ending with a count.
+ *
+ * @param config The configuration.
+ * @returns Lines to log at startup, each starting with `ssepg: `.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * import { securityPosture } from "./security.ts";
+ * securityPosture(resolveConfig({ overrides: { publishToken: "p", listenToken: "l" } }));
+ * // ["ssepg: ✅ Full authentication enabled (publish + subscribe)", …]
+ * ```
+ */
+export function securityPosture(config: Config): string[] {
+  const good: string[] = [];
+  const warn: string[] = [];
+  if (config.publishToken && config.listenToken) good.push("Full authentication enabled (publish + subscribe)");
+  else {
+    if (config.publishToken) good.push("Publish authentication enabled");
+    else warn.push("Publish endpoints are UNAUTHENTICATED");
+    if (config.listenToken) good.push("Subscribe authentication enabled");
+    else warn.push("Subscribe endpoints are UNAUTHENTICATED");
+  }
+  if (config.allowQueryToken && (config.publishToken || config.listenToken)) {
+    warn.push("Tokens accepted in ?access_token= (they may appear in access logs)");
+  }
+  if (config.healthPort === undefined) warn.push("Health metrics exposed on main port");
+  else good.push(`Health metrics on separate port ${config.healthPort}`);
+  if (config.corsOrigins?.includes("*")) warn.push("CORS allows any origin");
+  else if (config.corsOrigins) good.push(`CORS restricted to ${config.corsOrigins.length} origin(s)`);
+  return [
+    ...good.map((line) => `ssepg: ✅ ${line}`),
+    ...warn.map((line) => `ssepg: ⚠️  ${line}`),
+    `ssepg: security features active (${good.length} enabled, ${warn.length} warnings)`,
+  ];
+}

@@ -1,0 +1,141 @@
+/**
+ * The `node:http` listener: Node's request/response objects bridged to a `fetch` handler.
+ *
+ * @module
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { versions } from "node:process";
+import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
+
+/**
+ * Converts a Node request into a Web `Request` whose signal aborts when the client leaves.
+ *
+ * @param req The Node request.
+ * @param res Its response (its `close` event marks the client leaving).
+ * @returns The Web request.
+ *
+ * @example
+ * ```ts
+ * // inside an http.createServer callback:
+ * // const request = toRequest(req, res);
+ * ```
+ */
+export function toRequest(req: IncomingMessage, res: ServerResponse): Request {
+  const controller = new AbortController();
+  res.once("close", () => controller.abort());
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) { for (const v of value) headers.append(name, v); }
+    else headers.set(name, value);
+  }
+  const host = req.headers.host ?? "localhost";
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(`http://${host}${req.url ?? "/"}`, {
+    method,
+    headers,
+    signal: controller.signal,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    // @ts-ignore: `duplex` is required by Node's fetch for streamed bodies but not in the DOM types
+    duplex: hasBody ? "half" : undefined,
+  });
+}
+
+/**
+ * Writes a Web `Response` to a Node response, chunk by chunk, waiting for `drain` so a slow
+ * client applies backpressure instead of growing Node's buffer.
+ *
+ * @param response The Web response.
+ * @param res The Node response.
+ *
+ * @example
+ * ```ts
+ * // await writeResponse(await handler(request), res);
+ * ```
+ */
+export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie?.() ?? [];
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const closed = new Promise<void>((resolve) => res.once("close", resolve));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), closed.then(() => undefined)]);
+      if (!next || next.done) break;
+      if (!res.write(next.value)) {
+        await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
+      }
+      if (res.destroyed) break;
+    }
+  } catch {
+    res.destroy();
+    return;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  res.end();
+}
+
+/**
+ * Serves `handler` with `node:http`.
+ *
+ * Node ends a request after `requestTimeout` (300 s by default), which would cut every SSE
+ * stream after five minutes; it is turned off here.
+ *
+ * @param handler The fetch handler.
+ * @param options Port and hostname.
+ * @returns The listener.
+ *
+ * @example
+ * ```ts
+ * import { listenNode } from "./node.ts";
+ * const listener = await listenNode(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" });
+ * await listener.close();
+ * ```
+ */
+export function listenNode(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
+  const server = createServer(async (req, res) => {
+    try {
+      await writeResponse(await handler(toRequest(req, res)), res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  });
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : options.port;
+      resolve({
+        port,
+        hostname: options.hostname,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
+
+/** `node <version>`. */
+export function nodeRuntime(): string {
+  return `node ${versions.node}`;
+}

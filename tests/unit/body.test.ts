@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { parsePublishBody, readBodyLimited } from "../../src/core/body.ts";
+import { HttpProblem } from "../../src/core/problem.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+function status(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HttpProblem) return error.status;
+    throw error;
+  }
+  return undefined;
+}
+
+Deno.test("parsePublishBody() returns data as compact JSON", () => {
+  assert.equal(parsePublishBody(bytes('{"data": {"msg": "hi"}, "extra": 1}')), '{"msg":"hi"}');
+  assert.equal(parsePublishBody(bytes('{"data": 0}')), "0");
+  assert.equal(parsePublishBody(bytes('{"data": false}')), "false");
+  assert.equal(parsePublishBody(bytes('{"data": ""}')), '""');
+  assert.equal(parsePublishBody(bytes('\ufeff{"data": [1]}')), "[1]");
+});
+
+Deno.test("parsePublishBody() answers 400 for bodies that are not {data: non-null JSON}", () => {
+  for (
+    const body of ["", "nope", "[]", '"data"', "null", "{}", '{"data":null}', '{"dat":1}', '{"data":1', '{"data":01}']
+  ) {
+    assert.equal(status(() => parsePublishBody(bytes(body))), 400, body);
+  }
+  assert.equal(status(() => parsePublishBody(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))), 400, "invalid UTF-8");
+});
+
+Deno.test("readBodyLimited() refuses bodies over the limit by header or by stream", async () => {
+  const ok = await readBodyLimited(new Request("http://x/", { method: "POST", body: "12345" }), 5);
+  assert.equal(ok.byteLength, 5);
+  await assert.rejects(
+    readBodyLimited(new Request("http://x/", { method: "POST", body: "123456" }), 5),
+    (e: unknown) => e instanceof HttpProblem && e.status === 413 && /maxBodyBytes \(5 bytes\)/.test(e.message),
+  );
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.enqueue(new Uint8Array(1024));
+    },
+  });
+  await assert.rejects(
+    readBodyLimited(new Request("http://x/", { method: "POST", body: endless, duplex: "half" } as RequestInit), 10_000),
+    (e: unknown) => e instanceof HttpProblem && e.status === 413,
+  );
+});

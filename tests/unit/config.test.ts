@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { ConfigError, OPTIONS, resolveConfig } from "../../src/config.ts";
+import { formatDuration, parseDuration } from "../../src/duration.ts";
+
+Deno.test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
+  assert.equal(parseDuration("250ms"), 250);
+  assert.equal(parseDuration("15s"), 15_000);
+  assert.equal(parseDuration("10m"), 600_000);
+  assert.equal(parseDuration("1h"), 3_600_000);
+  assert.equal(parseDuration("1.5s"), 1_500);
+  assert.equal(parseDuration("42"), 42);
+  assert.equal(parseDuration(" 5s "), 5_000);
+  for (const bad of ["", "s", "-1s", "5x", "5 s", "1e3", "fifteen"]) assert.equal(parseDuration(bad), undefined, bad);
+});
+
+Deno.test("formatDuration() gives the shortest exact form", () => {
+  assert.equal(formatDuration(600_000), "10m");
+  assert.equal(formatDuration(15_000), "15s");
+  assert.equal(formatDuration(1_500), "1500ms");
+  assert.equal(formatDuration(0), "0ms");
+});
+
+Deno.test("resolveConfig() gives the SPEC §2 defaults", () => {
+  const c = resolveConfig();
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.embeddedPostgres, false);
+  assert.equal(c.port, 8080);
+  assert.equal(c.hostname, "0.0.0.0");
+  assert.equal(c.basePath, "/topics");
+  assert.equal(c.healthz, "/healthz");
+  assert.equal(c.healthPort, undefined);
+  assert.equal(c.publishToken, undefined);
+  assert.equal(c.listenToken, undefined);
+  assert.equal(c.allowQueryToken, false);
+  assert.equal(c.corsOrigins, undefined);
+  assert.equal(c.keepAlive, 15_000);
+  assert.equal(c.retry, 5_000);
+  assert.equal(c.notifyShards, 8);
+  assert.equal(c.ringCapacity, 1024);
+  assert.equal(c.clientBuffer, 64);
+  assert.equal(c.maxNotifyBytes, 7900);
+  assert.equal(c.maxBodyBytes, 262_144);
+  assert.equal(c.gracefulDrain, 10_000);
+  assert.equal(c.queueWarnThreshold, 0.5);
+  assert.equal(c.queuePollInterval, 30_000);
+  assert.equal(c.topicIdleTimeout, 600_000);
+  assert.equal(c.alterSystemMaxNotifyMB, 0);
+  assert.ok(Object.isFrozen(c));
+});
+
+Deno.test("resolveConfig() reads every option from its environment variable", () => {
+  const env: Record<string, string> = {
+    DATABASE_URL: "postgres://u@h:5432/db",
+    SSEPG_EMBEDDED_POSTGRES: "true",
+    PORT: "9000",
+    HOST: "127.0.0.1",
+    SSEPG_BASE_PATH: "/sse/",
+    SSEPG_HEALTHZ: "/health",
+    SSEPG_HEALTH_PORT: "9001",
+    SSEPG_PUBLISH_TOKEN: "pub",
+    SSEPG_LISTEN_TOKEN: "lis",
+    SSEPG_ALLOW_QUERY_TOKEN: "1",
+    SSEPG_CORS_ORIGINS: "https://a.example, https://B.example/",
+    SSEPG_KEEP_ALIVE: "5s",
+    SSEPG_RETRY: "250ms",
+    SSEPG_NOTIFY_SHARDS: "16",
+    SSEPG_RING_CAPACITY: "256",
+    SSEPG_CLIENT_BUFFER: "32",
+    SSEPG_MAX_NOTIFY_BYTES: "4000",
+    SSEPG_MAX_BODY_BYTES: "1000",
+    SSEPG_GRACEFUL_DRAIN: "2s",
+    SSEPG_QUEUE_WARN_THRESHOLD: "0.8",
+    SSEPG_QUEUE_POLL_INTERVAL: "1m",
+    SSEPG_TOPIC_IDLE_TIMEOUT: "30s",
+    SSEPG_ALTER_SYSTEM_MAX_NOTIFY_MB: "64",
+  };
+  assert.equal(Object.keys(env).length, OPTIONS.length, "one variable per option");
+  const c = resolveConfig({ env });
+  assert.deepEqual({ ...c }, {
+    databaseUrl: "postgres://u@h:5432/db",
+    embeddedPostgres: true,
+    port: 9000,
+    hostname: "127.0.0.1",
+    basePath: "/sse",
+    healthz: "/health",
+    healthPort: 9001,
+    publishToken: "pub",
+    listenToken: "lis",
+    allowQueryToken: true,
+    corsOrigins: ["https://a.example", "https://b.example"],
+    keepAlive: 5_000,
+    retry: 250,
+    notifyShards: 16,
+    ringCapacity: 256,
+    clientBuffer: 32,
+    maxNotifyBytes: 4000,
+    maxBodyBytes: 1000,
+    gracefulDrain: 2_000,
+    queueWarnThreshold: 0.8,
+    queuePollInterval: 60_000,
+    topicIdleTimeout: 30_000,
+    alterSystemMaxNotifyMB: 64,
+  });
+});
+
+Deno.test("resolveConfig() lets flags win over env and overrides win over flags", () => {
+  const c = resolveConfig({
+    env: { PORT: "1", SSEPG_RETRY: "1s" },
+    flags: { port: "2", retry: "2s" },
+    overrides: { port: 3 },
+  });
+  assert.equal(c.port, 3);
+  assert.equal(c.retry, 2_000);
+});
+
+Deno.test("resolveConfig() treats an empty env value as unset", () => {
+  assert.equal(resolveConfig({ env: { SSEPG_PUBLISH_TOKEN: "", PORT: "" } }).publishToken, undefined);
+});
+
+function rejects(sources: Parameters<typeof resolveConfig>[0], option: string, ...fragments: string[]) {
+  assert.throws(() => resolveConfig(sources), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.option, option);
+    for (const f of fragments) assert.ok(error.message.includes(f), `${error.message} should include ${f}`);
+    return true;
+  });
+}
+
+Deno.test("resolveConfig() errors name the option, its flag and env, the value and what is allowed", () => {
+  rejects(
+    { env: { SSEPG_RING_CAPACITY: "1000" } },
+    "ringCapacity",
+    "--ring-capacity",
+    "SSEPG_RING_CAPACITY",
+    "power of two",
+    '"1000"',
+  );
+  rejects({ env: { PORT: "abc" } }, "port", "PORT", "0-65535", '"abc"');
+  rejects({ env: { PORT: "70000" } }, "port", "0-65535");
+  rejects({ flags: { keepAlive: "soon" } }, "keepAlive", "--keep-alive", "duration", '"soon"', "from --keep-alive");
+  rejects({ env: { SSEPG_NOTIFY_SHARDS: "0" } }, "notifyShards", "1-1024");
+  rejects({ env: { SSEPG_NOTIFY_SHARDS: "2.5" } }, "notifyShards", "whole number");
+  rejects({ env: { SSEPG_MAX_NOTIFY_BYTES: "8000" } }, "maxNotifyBytes", "64-7999");
+  rejects({ env: { SSEPG_QUEUE_WARN_THRESHOLD: "1.5" } }, "queueWarnThreshold", "0-1");
+  rejects({ env: { SSEPG_ALLOW_QUERY_TOKEN: "maybe" } }, "allowQueryToken", "true or false");
+  rejects({ env: { DATABASE_URL: "mysql://x" } }, "databaseUrl", "postgres://");
+  rejects({ env: { SSEPG_BASE_PATH: "topics" } }, "basePath", "path");
+  rejects({ env: { SSEPG_BASE_PATH: "/" } }, "basePath", "path");
+  rejects({ env: { SSEPG_CORS_ORIGINS: "not an origin" } }, "corsOrigins", "origins");
+  rejects({ env: { SSEPG_CORS_ORIGINS: "*,https://a.example" } }, "corsOrigins", "* alone");
+  rejects(
+    { env: { SSEPG_CLIENT_BUFFER: "128", SSEPG_RING_CAPACITY: "64" } },
+    "clientBuffer",
+    "at most ringCapacity (64)",
+  );
+  rejects({ env: { SSEPG_HEALTHZ: "/topics/health" } }, "healthz", "outside basePath");
+  rejects({ env: { SSEPG_HEALTH_PORT: "8080" } }, "healthPort", "other than the main port");
+  rejects({ overrides: { keepAlive: -5 } }, "keepAlive", "duration");
+});

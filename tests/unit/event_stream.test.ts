@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
+import { openEventStream } from "../../src/core/event_stream.ts";
+
+const decoder = new TextDecoder();
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function setup(clientBuffer = 4) {
+  const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer, keepAlive: 60_000, topicIdleTimeout: 60_000 });
+  const publish = (topic: string, data: string, id = `${topic}-${data}`) => dispatcher.receive({ topic, data, id });
+  return { dispatcher, publish };
+}
+
+async function readText(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  const { value, done } = await reader.read();
+  return done ? "<done>" : decoder.decode(value);
+}
+
+Deno.test("event stream starts with retry and listening, then writes id/event/data frames", async () => {
+  const { dispatcher, publish } = setup();
+  const reader = openEventStream(dispatcher, { topics: ["alpha"], retry: 5000 }).getReader();
+  assert.equal(await readText(reader), "retry: 5000\n\n: listening alpha\n\n");
+  publish("alpha", '{"n":1}');
+  assert.equal(await readText(reader), 'id: alpha-{"n":1}\nevent: message\ndata: {"n":1}\n\n');
+  await reader.cancel();
+  assert.equal(dispatcher.subscriberCount, 0, "cancel unsubscribes");
+  dispatcher.close();
+});
+
+Deno.test("event stream coalesces queued frames into one chunk and shares frame bytes", async () => {
+  const { dispatcher, publish } = setup(8);
+  const a = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
+  const b = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
+  await a.read();
+  await b.read();
+  const pa = a.read();
+  const pb = b.read();
+  const event = publish("t", "1");
+  const [ra, rb] = await Promise.all([pa, pb]);
+  assert.equal(ra.value, event.frame("message"), "the event's own bytes, not a copy");
+  assert.equal(rb.value, event.frame("message"));
+  publish("t", "2");
+  publish("t", "3");
+  await tick();
+  assert.equal(await readText(a), "id: t-2\nevent: message\ndata: 2\n\nid: t-3\nevent: message\ndata: 3\n\n");
+  await a.cancel();
+  await b.cancel();
+  dispatcher.close();
+});
+
+Deno.test("event stream of several topics names events by topic", async () => {
+  const { dispatcher, publish } = setup();
+  const reader = openEventStream(dispatcher, { topics: ["a", "b"], retry: 1 }).getReader();
+  assert.equal(await readText(reader), "retry: 1\n\n: listening a,b\n\n");
+  publish("b", "1");
+  assert.equal(await readText(reader), "id: b-1\nevent: b\ndata: 1\n\n");
+  await reader.cancel();
+  dispatcher.close();
+});
+
+Deno.test("event stream with an unknown Last-Event-ID starts with event: gap", async () => {
+  const { dispatcher } = setup();
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, lastEventId: "gone" }).getReader();
+  assert.equal(await readText(reader), 'retry: 1\n\n: listening a\n\nevent: gap\ndata: {"lastEventId":"gone"}\n\n');
+  await reader.cancel();
+  dispatcher.close();
+});
+
+Deno.test("event stream with a held Last-Event-ID replays what followed it", async () => {
+  const { dispatcher, publish } = setup();
+  publish("a", "1");
+  publish("a", "2");
+  publish("a", "3");
+  await tick();
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, lastEventId: "a-1" }).getReader();
+  const text = await readText(reader);
+  assert.equal(
+    text,
+    "retry: 1\n\n: listening a\n\nid: a-2\nevent: message\ndata: 2\n\nid: a-3\nevent: message\ndata: 3\n\n",
+  );
+  await reader.cancel();
+  dispatcher.close();
+});
+
+Deno.test("event stream that is not read is closed after clientBuffer frames and counted", async () => {
+  const { dispatcher, publish } = setup(4);
+  const stream = openEventStream(dispatcher, { topics: ["a"], retry: 1 });
+  const reader = stream.getReader();
+  await reader.read(); // preamble; then the client stops reading
+  for (let i = 0; i < 4; i++) publish("a", String(i));
+  await tick();
+  assert.equal(dispatcher.subscriberCount, 0);
+  assert.equal(dispatcher.totals().dropped_clients, 1);
+  assert.equal(await readText(reader), "<done>", "stream ended");
+  dispatcher.close();
+});
+
+Deno.test("event stream on shutdown writes queued frames, then the shutdown comment, then ends", async () => {
+  const { dispatcher, publish } = setup(8);
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1 }).getReader();
+  await reader.read();
+  publish("a", "1");
+  await tick();
+  dispatcher.shutdown();
+  assert.equal(await readText(reader), "id: a-1\nevent: message\ndata: 1\n\n: server shutting down\n\n");
+  assert.equal(await readText(reader), "<done>");
+  assert.equal(dispatcher.subscriberCount, 0);
+  dispatcher.close();
+});
+
+Deno.test("event stream sends : keep-alive when idle and event: gap when the bus reports one", async () => {
+  const { dispatcher, publish } = setup(8);
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1 }).getReader();
+  await reader.read();
+  publish("a", "1");
+  await reader.read();
+  const sub = [...dispatcher.topic("a")!.subscribers][0];
+  sub.lastWriteAt = 0;
+  dispatcher.keepAliveSweep();
+  assert.equal(await readText(reader), ": keep-alive\n\n");
+  dispatcher.gap();
+  assert.equal(await readText(reader), 'event: gap\ndata: {"lastEventId":"a-1"}\n\n');
+  await reader.cancel();
+  dispatcher.close();
+});
