@@ -125,3 +125,27 @@ Deno.test({
     assert.match(decoder.decode(version.stdout), /^ssepg \d+\.\d+\.\d+/);
   },
 });
+
+Deno.test({
+  name: "`--embedded-postgres` starts a local PostgreSQL, prints its URL and serves on it",
+  ...dbTest,
+  async fn() {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "mod.ts", "--embedded-postgres", "--port", "0", "--host", "127.0.0.1"],
+      cwd: root,
+      env: { DATABASE_URL: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const line = await readLine(child.stdout.getReader(), 60_000);
+    const base = /^ssepg listening on (http:\/\/\S+)$/.exec(line)?.[1];
+    assert.ok(base, line);
+    const health = await (await fetch(`${base}/healthz`)).json();
+    assert.equal(health.bus, "postgres");
+    assert.equal(health.totals.listen_connected, true);
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    const stderr = decoder.decode(await new Response(child.stderr).arrayBuffer());
+    assert.match(stderr, /embedded PostgreSQL at postgres:\/\/\S+ \(more instances can join with --database-url/);
+  },
+});
