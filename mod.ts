@@ -34,7 +34,9 @@ export { BusUnavailableError } from "./src/bus/bus.ts";
 export { main, runCli } from "./src/cli.ts";
 export { VERSION } from "./src/version.ts";
 
-if (import.meta.main) {
+// `import.meta.main` is true when Deno or Bun run this file directly (Node has no such flag;
+// it runs dist/cli.js instead).
+if ((import.meta as { main?: boolean }).main) {
   const { runCli } = await import("./src/cli.ts");
   await runCli();
 }

@@ -210,7 +210,7 @@ export async function main(io: CliIo): Promise<number> {
  * ```
  */
 export function processIo(): CliIo {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  const deno = (globalThis as { Deno?: DenoLike }).Deno;
   const stdout = (line: string) => console.log(line);
   const stderr = (line: string) => console.error(line);
   if (deno) {
@@ -250,6 +250,15 @@ export function processIo(): CliIo {
   };
 }
 
+/** The part of Deno's API the CLI uses, so the npm build type-checks without Deno's types. */
+interface DenoLike {
+  readonly args: string[];
+  readonly env: { toObject(): Record<string, string> };
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  exit(code: number): never;
+}
+
 interface NodeLikeProcess {
   argv: string[];
   env: Record<string, string | undefined>;
@@ -270,7 +279,7 @@ interface NodeLikeProcess {
  */
 export async function runCli(): Promise<void> {
   const code = await main(processIo());
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  const deno = (globalThis as { Deno?: DenoLike }).Deno;
   if (deno) deno.exit(code);
   (globalThis as unknown as { process: NodeLikeProcess }).process.exit(code);
 }

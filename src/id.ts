@@ -9,7 +9,6 @@
  * the epoch, a random instance tag and a counter, all base 36. The tag keeps instances apart and
  * the counter keeps ids unique within a millisecond; ids of one instance sort by time.
  *
- * @param random Source of the instance tag. @default crypto.getRandomValues
  * @returns A function returning a new id per call.
  *
  * @example
@@ -19,10 +18,8 @@
  * nextId() !== nextId(); // true
  * ```
  */
-export function createIdGenerator(
-  random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b),
-): () => string {
-  const bytes = random(new Uint8Array(6));
+export function createIdGenerator(): () => string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
   let tag = "";
   for (const b of bytes) tag += (b % 36).toString(36);
   let counter = 0;

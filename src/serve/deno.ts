@@ -6,6 +6,19 @@
 
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
+/** The part of Deno's API used here, so the npm build type-checks without Deno's types. */
+interface DenoGlobal {
+  readonly version: { readonly deno: string };
+  serve(
+    options: { port: number; hostname: string; onListen(addr: { port: number; hostname: string }): void },
+    handler: FetchHandler,
+  ): { shutdown(): Promise<void> };
+}
+
+function deno(): DenoGlobal {
+  return (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+}
+
 /**
  * Serves `handler` with `Deno.serve`.
  *
@@ -23,7 +36,7 @@ import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 export function listenDeno(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
     try {
-      const server = Deno.serve({
+      const server = deno().serve({
         port: options.port,
         hostname: options.hostname,
         onListen: (addr) => {
@@ -42,5 +55,5 @@ export function listenDeno(handler: FetchHandler, options: ListenOptions): Promi
 
 /** `deno <version>`. */
 export function denoRuntime(): string {
-  return `deno ${Deno.version.deno}`;
+  return `deno ${deno().version.deno}`;
 }

@@ -90,6 +90,22 @@ export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
   };
 }
 
+/** Connections still open this long after the drain are left for the process exit to cut. */
+const LISTENER_GRACE_MS = 2_000;
+
+async function stop(service: Ssepg, listeners: (Listener | undefined)[], drain: number): Promise<void> {
+  // Listeners stop accepting at once; their close() resolves when open responses end, which
+  // the service's drain brings about. A client that never reads must not hold the exit.
+  const closed = Promise.all(listeners.map((l) => l?.close()));
+  await service.close();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    closed,
+    new Promise((resolve) => timer = setTimeout(resolve, Math.min(drain, LISTENER_GRACE_MS))),
+  ]);
+  clearTimeout(timer);
+}
+
 function formatHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }

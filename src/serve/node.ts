@@ -127,7 +127,13 @@ export function listenNode(handler: FetchHandler, options: ListenOptions): Promi
         hostname: options.hostname,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            // Keep-alive connections become idle as their streams end during the drain; close
+            // them as they do instead of waiting out keepAliveTimeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.close(() => {
+              clearInterval(sweep);
+              done();
+            });
             server.closeIdleConnections();
           }),
       });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { requestToken, requireToken, tokensEqual } from "../../src/core/auth.ts";
 import { HttpProblem } from "../../src/core/problem.ts";
 
-Deno.test("tokensEqual() compares exactly", () => {
+test("tokensEqual() compares exactly", () => {
   assert.equal(tokensEqual("abc", "abc"), true);
   assert.equal(tokensEqual("abd", "abc"), false);
   assert.equal(tokensEqual("ab", "abc"), false);
@@ -10,7 +11,7 @@ Deno.test("tokensEqual() compares exactly", () => {
   assert.equal(tokensEqual("", "abc"), false);
 });
 
-Deno.test("requestToken() reads Bearer case-insensitively and the query token only when allowed", () => {
+test("requestToken() reads Bearer case-insensitively and the query token only when allowed", () => {
   const header = (v: string) => new Request("http://x/", { headers: { authorization: v } });
   assert.equal(requestToken(header("Bearer t1"), false), "t1");
   assert.equal(requestToken(header("bEaReR   t1"), false), "t1");
@@ -19,7 +20,7 @@ Deno.test("requestToken() reads Bearer case-insensitively and the query token on
   assert.equal(requestToken(new Request("http://x/?access_token=q"), true), "q");
 });
 
-Deno.test("requireToken() throws 401 with WWW-Authenticate: Bearer", async () => {
+test("requireToken() throws 401 with WWW-Authenticate: Bearer", async () => {
   requireToken(new Request("http://x/"), undefined, false, "publish");
   requireToken(new Request("http://x/", { headers: { authorization: "Bearer s" } }), "s", false, "publish");
   for (

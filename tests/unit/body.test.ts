@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { parsePublishBody, readBodyLimited } from "../../src/core/body.ts";
 import { HttpProblem } from "../../src/core/problem.ts";
 
@@ -14,7 +15,7 @@ function status(fn: () => unknown): number | undefined {
   return undefined;
 }
 
-Deno.test("parsePublishBody() returns data as compact JSON", () => {
+test("parsePublishBody() returns data as compact JSON", () => {
   assert.equal(parsePublishBody(bytes('{"data": {"msg": "hi"}, "extra": 1}')), '{"msg":"hi"}');
   assert.equal(parsePublishBody(bytes('{"data": 0}')), "0");
   assert.equal(parsePublishBody(bytes('{"data": false}')), "false");
@@ -22,7 +23,7 @@ Deno.test("parsePublishBody() returns data as compact JSON", () => {
   assert.equal(parsePublishBody(bytes('\ufeff{"data": [1]}')), "[1]");
 });
 
-Deno.test("parsePublishBody() answers 400 for bodies that are not {data: non-null JSON}", () => {
+test("parsePublishBody() answers 400 for bodies that are not {data: non-null JSON}", () => {
   for (
     const body of ["", "nope", "[]", '"data"', "null", "{}", '{"data":null}', '{"dat":1}', '{"data":1', '{"data":01}']
   ) {
@@ -31,7 +32,7 @@ Deno.test("parsePublishBody() answers 400 for bodies that are not {data: non-nul
   assert.equal(status(() => parsePublishBody(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))), 400, "invalid UTF-8");
 });
 
-Deno.test("readBodyLimited() refuses bodies over the limit by header or by stream", async () => {
+test("readBodyLimited() refuses bodies over the limit by header or by stream", async () => {
   const ok = await readBodyLimited(new Request("http://x/", { method: "POST", body: "12345" }), 5);
   assert.equal(ok.byteLength, 5);
   await assert.rejects(

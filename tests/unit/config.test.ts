@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { ConfigError, OPTIONS, resolveConfig } from "../../src/config.ts";
 import { formatDuration, parseDuration } from "../../src/duration.ts";
 
-Deno.test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
+test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
   assert.equal(parseDuration("250ms"), 250);
   assert.equal(parseDuration("15s"), 15_000);
   assert.equal(parseDuration("10m"), 600_000);
@@ -13,14 +14,14 @@ Deno.test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
   for (const bad of ["", "s", "-1s", "5x", "5 s", "1e3", "fifteen"]) assert.equal(parseDuration(bad), undefined, bad);
 });
 
-Deno.test("formatDuration() gives the shortest exact form", () => {
+test("formatDuration() gives the shortest exact form", () => {
   assert.equal(formatDuration(600_000), "10m");
   assert.equal(formatDuration(15_000), "15s");
   assert.equal(formatDuration(1_500), "1500ms");
   assert.equal(formatDuration(0), "0ms");
 });
 
-Deno.test("resolveConfig() gives the SPEC §2 defaults", () => {
+test("resolveConfig() gives the SPEC §2 defaults", () => {
   const c = resolveConfig();
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.embeddedPostgres, false);
@@ -48,7 +49,7 @@ Deno.test("resolveConfig() gives the SPEC §2 defaults", () => {
   assert.ok(Object.isFrozen(c));
 });
 
-Deno.test("resolveConfig() reads every option from its environment variable", () => {
+test("resolveConfig() reads every option from its environment variable", () => {
   const env: Record<string, string> = {
     DATABASE_URL: "postgres://u@h:5432/db",
     SSEPG_EMBEDDED_POSTGRES: "true",
@@ -103,7 +104,7 @@ Deno.test("resolveConfig() reads every option from its environment variable", ()
   });
 });
 
-Deno.test("resolveConfig() lets flags win over env and overrides win over flags", () => {
+test("resolveConfig() lets flags win over env and overrides win over flags", () => {
   const c = resolveConfig({
     env: { PORT: "1", SSEPG_RETRY: "1s" },
     flags: { port: "2", retry: "2s" },
@@ -113,7 +114,7 @@ Deno.test("resolveConfig() lets flags win over env and overrides win over flags"
   assert.equal(c.retry, 2_000);
 });
 
-Deno.test("resolveConfig() treats an empty env value as unset", () => {
+test("resolveConfig() treats an empty env value as unset", () => {
   assert.equal(resolveConfig({ env: { SSEPG_PUBLISH_TOKEN: "", PORT: "" } }).publishToken, undefined);
 });
 
@@ -126,7 +127,7 @@ function rejects(sources: Parameters<typeof resolveConfig>[0], option: string, .
   });
 }
 
-Deno.test("resolveConfig() errors name the option, its flag and env, the value and what is allowed", () => {
+test("resolveConfig() errors name the option, its flag and env, the value and what is allowed", () => {
   rejects(
     { env: { SSEPG_RING_CAPACITY: "1000" } },
     "ringCapacity",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { Dispatcher, type DispatcherOptions } from "../../src/dispatcher/dispatcher.ts";
 import type { Subscriber, SubscriberSink } from "../../src/dispatcher/subscriber.ts";
 
@@ -55,7 +56,7 @@ function setup(options: Partial<DispatcherOptions> = {}) {
   return { dispatcher, sub, publish, tick, advance: (ms: number) => (now += ms) };
 }
 
-Deno.test("Dispatcher fans each batch out once per subscriber, in order", async () => {
+test("Dispatcher fans each batch out once per subscriber, in order", async () => {
   const { dispatcher, sub, publish, tick } = setup();
   const subs = [sub(["a"]), sub(["a"]), sub(["a"])];
   publish("a", "1");
@@ -70,7 +71,7 @@ Deno.test("Dispatcher fans each batch out once per subscriber, in order", async 
   dispatcher.close();
 });
 
-Deno.test("Dispatcher keeps topics apart", async () => {
+test("Dispatcher keeps topics apart", async () => {
   const { dispatcher, sub, publish, tick } = setup();
   const a = sub(["a"]);
   const b = sub(["b"]);
@@ -82,7 +83,7 @@ Deno.test("Dispatcher keeps topics apart", async () => {
   dispatcher.close();
 });
 
-Deno.test("Dispatcher drops a subscriber clientBuffer frames behind without delaying the others", async () => {
+test("Dispatcher drops a subscriber clientBuffer frames behind without delaying the others", async () => {
   const { dispatcher, sub, publish, tick } = setup({ clientBuffer: 4 });
   const slow = sub(["a"], false);
   const fast = sub(["a"]);
@@ -101,7 +102,7 @@ Deno.test("Dispatcher drops a subscriber clientBuffer frames behind without dela
   dispatcher.close();
 });
 
-Deno.test("Dispatcher resumes after a held lastEventId and reports a gap for an unknown one", async () => {
+test("Dispatcher resumes after a held lastEventId and reports a gap for an unknown one", async () => {
   const { dispatcher, sub, publish, tick } = setup();
   for (let i = 1; i <= 5; i++) publish("a", String(i));
   await tick();
@@ -119,7 +120,7 @@ Deno.test("Dispatcher resumes after a held lastEventId and reports a gap for an 
   dispatcher.close();
 });
 
-Deno.test("Dispatcher replay does not count against clientBuffer", async () => {
+test("Dispatcher replay does not count against clientBuffer", async () => {
   const { dispatcher, sub, publish, tick } = setup({ clientBuffer: 2 });
   for (let i = 1; i <= 10; i++) publish("a", String(i));
   await tick();
@@ -132,7 +133,7 @@ Deno.test("Dispatcher replay does not count against clientBuffer", async () => {
   dispatcher.close();
 });
 
-Deno.test("Dispatcher merges several topics in arrival order and resumes across them", async () => {
+test("Dispatcher merges several topics in arrival order and resumes across them", async () => {
   const { dispatcher, sub, publish, tick } = setup();
   const multi = sub(["a", "b"]);
   publish("a", "1");
@@ -146,7 +147,7 @@ Deno.test("Dispatcher merges several topics in arrival order and resumes across 
   dispatcher.close();
 });
 
-Deno.test("Subscriber.take() flags events the ring already dropped", async () => {
+test("Subscriber.take() flags events the ring already dropped", async () => {
   const { dispatcher, sub, publish, tick } = setup({ ringCapacity: 4, clientBuffer: 4 });
   for (let i = 1; i <= 4; i++) publish("a", String(i));
   await tick();
@@ -159,7 +160,7 @@ Deno.test("Subscriber.take() flags events the ring already dropped", async () =>
   dispatcher.close();
 });
 
-Deno.test("Dispatcher frees topics idle past topicIdleTimeout and keeps counters in totals", async () => {
+test("Dispatcher frees topics idle past topicIdleTimeout and keeps counters in totals", async () => {
   const { dispatcher, sub, publish, tick, advance } = setup({ topicIdleTimeout: 1_000 });
   publish("idle", "1");
   const watched = sub(["busy"]);
@@ -176,7 +177,7 @@ Deno.test("Dispatcher frees topics idle past topicIdleTimeout and keeps counters
   dispatcher.close();
 });
 
-Deno.test("Dispatcher.keepAliveSweep() wakes only subscribers silent for about keepAlive", () => {
+test("Dispatcher.keepAliveSweep() wakes only subscribers silent for about keepAlive", () => {
   const { dispatcher, sub, advance } = setup({ keepAlive: 1_000 });
   const quiet = sub(["a"]);
   const chatty = sub(["a"]);
@@ -188,7 +189,7 @@ Deno.test("Dispatcher.keepAliveSweep() wakes only subscribers silent for about k
   dispatcher.close();
 });
 
-Deno.test("Dispatcher.gap(), shutdown() and abortAll() reach every subscriber", () => {
+test("Dispatcher.gap(), shutdown() and abortAll() reach every subscriber", () => {
   const { dispatcher, sub } = setup();
   const a = sub(["a"]);
   const b = sub(["b", "c"]);

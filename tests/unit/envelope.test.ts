@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import {
   allChannels,
   channelFor,
@@ -9,7 +10,7 @@ import {
   utf8Length,
 } from "../../src/bus/envelope.ts";
 
-Deno.test("fnv1a32() matches the published FNV-1a 32-bit vectors", () => {
+test("fnv1a32() matches the published FNV-1a 32-bit vectors", () => {
   assert.equal(fnv1a32(""), 0x811c9dc5);
   assert.equal(fnv1a32("a"), 0xe40c292c);
   assert.equal(fnv1a32("foobar"), 0xbf9cf968);
@@ -17,7 +18,7 @@ Deno.test("fnv1a32() matches the published FNV-1a 32-bit vectors", () => {
   assert.equal(fnv1a32("é"), Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) >>> 0 ^ 0xa9, 0x01000193) >>> 0);
 });
 
-Deno.test("channelFor() is topic_broadcast_{fnv1a32 mod shards}", () => {
+test("channelFor() is topic_broadcast_{fnv1a32 mod shards}", () => {
   assert.equal(channelFor("foobar", 8), `topic_broadcast_${0xbf9cf968 % 8}`);
   assert.equal(channelFor("a", 1), "topic_broadcast_0");
   for (const topic of ["alpha", "beta", "x-1", "orders_eu"]) {
@@ -28,13 +29,13 @@ Deno.test("channelFor() is topic_broadcast_{fnv1a32 mod shards}", () => {
   assert.deepEqual(allChannels(3), ["topic_broadcast_0", "topic_broadcast_1", "topic_broadcast_2"]);
 });
 
-Deno.test("encodeEnvelope() writes topic, data and id; decodeEnvelope() reads it back", () => {
+test("encodeEnvelope() writes topic, data and id; decodeEnvelope() reads it back", () => {
   const payload = encodeEnvelope({ topic: "alpha", data: '{"msg":"hi"}', id: "e1" });
   assert.equal(payload, '{"topic":"alpha","data":{"msg":"hi"},"id":"e1"}');
   assert.deepEqual(decodeEnvelope(payload), { topic: "alpha", data: '{"msg":"hi"}', id: "e1" });
 });
 
-Deno.test("decodeEnvelope() accepts Go payloads without id and compacts data, digits intact", () => {
+test("decodeEnvelope() accepts Go payloads without id and compacts data, digits intact", () => {
   assert.deepEqual(decodeEnvelope('{"topic":"a","data":{ "n" : 12345678901234567890 }}'), {
     topic: "a",
     data: '{"n":12345678901234567890}',
@@ -42,7 +43,7 @@ Deno.test("decodeEnvelope() accepts Go payloads without id and compacts data, di
   });
 });
 
-Deno.test("decodeEnvelope() rejects what is not an envelope and drops ids that could inject SSE fields", () => {
+test("decodeEnvelope() rejects what is not an envelope and drops ids that could inject SSE fields", () => {
   for (
     const bad of [
       "",
@@ -65,13 +66,13 @@ Deno.test("decodeEnvelope() rejects what is not an envelope and drops ids that c
   assert.equal(isSafeId("x".repeat(257)), false);
 });
 
-Deno.test("utf8Length() counts UTF-8 bytes as TextEncoder writes them", () => {
+test("utf8Length() counts UTF-8 bytes as TextEncoder writes them", () => {
   for (const s of ["", "abc", "é", "€", "😀", "a\u0000b", "\ud800", "x\udc00y", "é€😀"]) {
     assert.equal(utf8Length(s), new TextEncoder().encode(s).byteLength, JSON.stringify(s));
   }
 });
 
-Deno.test("the envelope size that maxNotifyBytes bounds is the UTF-8 length of the payload", () => {
+test("the envelope size that maxNotifyBytes bounds is the UTF-8 length of the payload", () => {
   const payload = encodeEnvelope({ topic: "t", data: '"ééé"', id: "i" });
   assert.equal(utf8Length(payload), new TextEncoder().encode(payload).byteLength);
   assert.equal(utf8Length(payload), payload.length + 3);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
 import { openEventStream } from "../../src/core/event_stream.ts";
 
@@ -16,7 +17,7 @@ async function readText(reader: ReadableStreamDefaultReader<Uint8Array>): Promis
   return done ? "<done>" : decoder.decode(value);
 }
 
-Deno.test("event stream starts with retry and listening, then writes id/event/data frames", async () => {
+test("event stream starts with retry and listening, then writes id/event/data frames", async () => {
   const { dispatcher, publish } = setup();
   const reader = openEventStream(dispatcher, { topics: ["alpha"], retry: 5000 }).getReader();
   assert.equal(await readText(reader), "retry: 5000\n\n: listening alpha\n\n");
@@ -27,7 +28,7 @@ Deno.test("event stream starts with retry and listening, then writes id/event/da
   dispatcher.close();
 });
 
-Deno.test("event stream coalesces queued frames into one chunk and shares frame bytes", async () => {
+test("event stream coalesces queued frames into one chunk and shares frame bytes", async () => {
   const { dispatcher, publish } = setup(8);
   const a = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
   const b = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
@@ -48,7 +49,7 @@ Deno.test("event stream coalesces queued frames into one chunk and shares frame 
   dispatcher.close();
 });
 
-Deno.test("event stream of several topics names events by topic", async () => {
+test("event stream of several topics names events by topic", async () => {
   const { dispatcher, publish } = setup();
   const reader = openEventStream(dispatcher, { topics: ["a", "b"], retry: 1 }).getReader();
   assert.equal(await readText(reader), "retry: 1\n\n: listening a,b\n\n");
@@ -58,7 +59,7 @@ Deno.test("event stream of several topics names events by topic", async () => {
   dispatcher.close();
 });
 
-Deno.test("event stream with an unknown Last-Event-ID starts with event: gap", async () => {
+test("event stream with an unknown Last-Event-ID starts with event: gap", async () => {
   const { dispatcher } = setup();
   const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, lastEventId: "gone" }).getReader();
   assert.equal(await readText(reader), 'retry: 1\n\n: listening a\n\nevent: gap\ndata: {"lastEventId":"gone"}\n\n');
@@ -66,7 +67,7 @@ Deno.test("event stream with an unknown Last-Event-ID starts with event: gap", a
   dispatcher.close();
 });
 
-Deno.test("event stream with a held Last-Event-ID replays what followed it", async () => {
+test("event stream with a held Last-Event-ID replays what followed it", async () => {
   const { dispatcher, publish } = setup();
   publish("a", "1");
   publish("a", "2");
@@ -82,7 +83,7 @@ Deno.test("event stream with a held Last-Event-ID replays what followed it", asy
   dispatcher.close();
 });
 
-Deno.test("event stream that is not read is closed after clientBuffer frames and counted", async () => {
+test("event stream that is not read is closed after clientBuffer frames and counted", async () => {
   const { dispatcher, publish } = setup(4);
   const stream = openEventStream(dispatcher, { topics: ["a"], retry: 1 });
   const reader = stream.getReader();
@@ -95,7 +96,7 @@ Deno.test("event stream that is not read is closed after clientBuffer frames and
   dispatcher.close();
 });
 
-Deno.test("event stream on shutdown writes queued frames, then the shutdown comment, then ends", async () => {
+test("event stream on shutdown writes queued frames, then the shutdown comment, then ends", async () => {
   const { dispatcher, publish } = setup(8);
   const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1 }).getReader();
   await reader.read();
@@ -108,7 +109,7 @@ Deno.test("event stream on shutdown writes queued frames, then the shutdown comm
   dispatcher.close();
 });
 
-Deno.test("event stream sends : keep-alive when idle and event: gap when the bus reports one", async () => {
+test("event stream sends : keep-alive when idle and event: gap when the bus reports one", async () => {
   const { dispatcher, publish } = setup(8);
   const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1 }).getReader();
   await reader.read();

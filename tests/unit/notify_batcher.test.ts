@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { NotifyBatcher } from "../../src/bus/notify_batcher.ts";
 
 function deferred() {
@@ -8,7 +9,7 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
-Deno.test("NotifyBatcher sends at once when idle and batches what arrives while busy", async () => {
+test("NotifyBatcher sends at once when idle and batches what arrives while busy", async () => {
   const calls: string[][] = [];
   const gates: ReturnType<typeof deferred>[] = [];
   const batcher = new NotifyBatcher((_c, payloads) => {
@@ -31,7 +32,7 @@ Deno.test("NotifyBatcher sends at once when idle and batches what arrives while 
   assert.equal(batcher.events, 4);
 });
 
-Deno.test("NotifyBatcher rejects every publish of a failed statement and none of another", async () => {
+test("NotifyBatcher rejects every publish of a failed statement and none of another", async () => {
   let n = 0;
   const batcher = new NotifyBatcher(
     () => (n++ === 1 ? Promise.reject(new Error("queue full")) : new Promise((r) => setTimeout(r, 5))),
@@ -46,7 +47,7 @@ Deno.test("NotifyBatcher rejects every publish of a failed statement and none of
   await batcher.publish("c", "d");
 });
 
-Deno.test("NotifyBatcher respects maxBatch", async () => {
+test("NotifyBatcher respects maxBatch", async () => {
   const sizes: number[] = [];
   const batcher = new NotifyBatcher(async (_c, p) => {
     sizes.push(p.length);

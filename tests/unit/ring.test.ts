@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
+import { test } from "../helpers/test.ts";
 import { Ring } from "../../src/dispatcher/ring.ts";
 
-Deno.test("Ring requires a power-of-two capacity", () => {
+test("Ring requires a power-of-two capacity", () => {
   assert.throws(() => new Ring(3), RangeError);
   assert.throws(() => new Ring(0), RangeError);
   assert.equal(new Ring(1).capacity, 1);
 });
 
-Deno.test("Ring.push() drops the oldest item when full and keeps absolute sequence numbers", () => {
+test("Ring.push() drops the oldest item when full and keeps absolute sequence numbers", () => {
   const ring = new Ring<string>(4);
   for (const x of ["a", "b", "c", "d"]) assert.equal(ring.push(x), undefined);
   assert.equal(ring.push("e"), "a");
@@ -20,7 +21,7 @@ Deno.test("Ring.push() drops the oldest item when full and keeps absolute sequen
   assert.equal(ring.at(5), undefined);
 });
 
-Deno.test("Ring.findLast() finds the newest match and firstWhere() bisects ordered items", () => {
+test("Ring.findLast() finds the newest match and firstWhere() bisects ordered items", () => {
   const ring = new Ring<number>(8);
   for (let i = 0; i < 12; i++) ring.push(i * 10);
   assert.equal(ring.findLast((x) => x === 90), 9);
@@ -30,7 +31,7 @@ Deno.test("Ring.findLast() finds the newest match and firstWhere() bisects order
   assert.equal(ring.firstWhere(() => true), ring.tail);
 });
 
-Deno.test("Ring.shift() removes the oldest item", () => {
+test("Ring.shift() removes the oldest item", () => {
   const ring = new Ring<number>(2);
   ring.push(1);
   ring.push(2);

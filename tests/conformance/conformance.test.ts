@@ -1,0 +1,74 @@
+/**
+ * Runs the conformance suite against two server processes per runtime (Deno, Bun, Node) on
+ * one database. A runtime that is not installed fails the run in CI and is reported, not
+ * counted, elsewhere.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { databaseUrl, uniqueTopic } from "../helpers/instances.ts";
+import { runtimesUnderTest, serverCommand, type ServerProcess, startProcess } from "../helpers/processes.ts";
+import { SseClient } from "../helpers/sse_client.ts";
+import { cases, type Target } from "./suite.ts";
+
+const publishToken = "conformance-publish";
+const listenToken = "conformance-listen";
+const keepAlive = 300;
+const clientBuffer = 16;
+
+for (const runtime of runtimesUnderTest()) {
+  const command = serverCommand(runtime);
+  if (!Array.isArray(command)) {
+    if (Deno.env.get("CI") === "true") {
+      Deno.test(`conformance on ${runtime}`, () => {
+        throw new Error(`Cannot run the conformance suite on ${runtime}: ${command.missing}`);
+      });
+    } else {
+      console.error(`conformance on ${runtime}: NOT RUN (${command.missing})`);
+    }
+    continue;
+  }
+  Deno.test({
+    name: `conformance on ${runtime}`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn(t) {
+      const env = {
+        DATABASE_URL: databaseUrl(),
+        SSEPG_PUBLISH_TOKEN: publishToken,
+        SSEPG_LISTEN_TOKEN: listenToken,
+        SSEPG_KEEP_ALIVE: String(keepAlive),
+        SSEPG_CLIENT_BUFFER: String(clientBuffer),
+        SSEPG_GRACEFUL_DRAIN: "3s",
+      };
+      const servers: ServerProcess[] = await Promise.all([
+        startProcess(runtime, { env }),
+        startProcess(runtime, { env }),
+      ]);
+      const [a, b] = servers;
+      const target: Target = { runtime, a: a.url, b: b.url, publishToken, listenToken, keepAlive, clientBuffer };
+      try {
+        for (const c of cases) {
+          const ok = await t.step(c.name, () => c.fn(target));
+          if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
+        }
+        await t.step("SIGTERM: streams get ': server shutting down' and end; the process exits 0", async () => {
+          const topic = uniqueTopic("bye");
+          const client = await SseClient.open(`${a.url}/topics/${topic}/events`, {
+            headers: { authorization: `Bearer ${listenToken}` },
+          });
+          assert.deepEqual((await client.next()).retry, 5000);
+          assert.deepEqual((await client.next()).comments, [`listening ${topic}`]);
+          const code = a.stop("SIGTERM");
+          const bye = await client.next(5_000);
+          assert.deepEqual(bye.comments, ["server shutting down"]);
+          await client.waitForEnd(5_000);
+          assert.equal(await code, 0, a.stderr());
+        });
+      } finally {
+        await Promise.all(servers.map((s) => s.stop("SIGTERM")));
+      }
+    },
+  });
+}
