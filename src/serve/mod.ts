@@ -86,7 +86,7 @@ export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
     service,
     url,
     healthUrl,
-    shutdown: () => stopping ??= Promise.all([service.close(), main.close(), health?.close()]).then(() => {}),
+    shutdown: () => stopping ??= stop(service, [main, health], config.gracefulDrain),
   };
 }
 
