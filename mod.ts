@@ -17,21 +17,24 @@
  */
 
 export { createSsepg } from "./src/service.ts";
-export type { Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
+export type { HonoApp, Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
 export { serve } from "./src/serve/mod.ts";
 export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
 export { ConfigError, OPTIONS, resolveConfig } from "./src/config.ts";
-export type { Config, ConfigInput, ConfigSources, OptionSpec } from "./src/config.ts";
+export type { Config, ConfigInput, ConfigSources, OptionKind, OptionSpec } from "./src/config.ts";
 export { HttpProblem } from "./src/core/problem.ts";
 export type { ProblemBody } from "./src/core/problem.ts";
-export type { HealthReport } from "./src/core/health.ts";
+export type { HealthReport, HealthTotals } from "./src/core/health.ts";
+export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";
 export type { Logger } from "./src/log.ts";
 export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/envelope.ts";
 export type { Envelope } from "./src/bus/envelope.ts";
 export type { Bus, BusHandlers, BusStatus } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
-export { main, runCli } from "./src/cli.ts";
+export { main, processIo, runCli } from "./src/cli.ts";
+export type { CliIo } from "./src/cli.ts";
+export type { FetchHandler } from "./src/serve/listener.ts";
 export { VERSION } from "./src/version.ts";
 
 // `import.meta.main` is true when Deno or Bun run this file directly (Node has no such flag;

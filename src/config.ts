@@ -10,7 +10,16 @@
 
 import { formatDuration, parseDuration } from "./duration.ts";
 
-/** The validated, frozen configuration of one ssepg instance. Durations are milliseconds. */
+/**
+ * The validated, frozen configuration of one ssepg instance. Durations are milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const config = resolveConfig({ env: { PORT: "9000" } });
+ * config.port; // 9000
+ * ```
+ */
 export interface Config {
   /** PostgreSQL URL; unset runs the in-process bus (single instance). */
   readonly databaseUrl: string | undefined;
@@ -60,7 +69,15 @@ export interface Config {
   readonly alterSystemMaxNotifyMB: number;
 }
 
-/** What a library user may pass: any subset, durations as milliseconds or strings like `15s`. */
+/**
+ * What a library user may pass: any subset, durations as milliseconds or strings like `15s`.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigInput } from "./config.ts";
+ * const input: ConfigInput = { keepAlive: "10s", ringCapacity: 2048, corsOrigins: "https://app.example.com" };
+ * ```
+ */
 export type ConfigInput = {
   [K in keyof Config]?: Config[K] extends number ? number | string
     : Config[K] extends number | undefined ? number | string | undefined
@@ -87,6 +104,8 @@ export class ConfigError extends Error {
   readonly option: string;
 
   /**
+   * Creates the error.
+   *
    * @param option The config field name.
    * @param message What is allowed and what was found.
    */
@@ -97,9 +116,27 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = "string" | "url" | "path" | "port" | "int" | "float" | "bool" | "duration" | "origins";
+/**
+ * How an option's text is parsed.
+ *
+ * @example
+ * ```ts
+ * import { OPTIONS } from "./config.ts";
+ * const durations = OPTIONS.filter((o) => o.kind === "duration").map((o) => o.name);
+ * ```
+ */
+export type OptionKind = "string" | "url" | "path" | "port" | "int" | "float" | "bool" | "duration" | "origins";
 
-/** One option of SPEC §2: its names, its kind, its default and its bounds. */
+/**
+ * One option of SPEC §2: its names, its kind, its default and its bounds.
+ *
+ * @example
+ * ```ts
+ * import { OPTIONS } from "./config.ts";
+ * const port = OPTIONS.find((o) => o.name === "port");
+ * console.log(port?.flag, port?.env, port?.default); // --port PORT 8080
+ * ```
+ */
 export interface OptionSpec {
   /** Config field name. */
   readonly name: keyof Config;
@@ -108,7 +145,7 @@ export interface OptionSpec {
   /** Environment variable. */
   readonly env: string;
   /** How the value is parsed. */
-  readonly kind: Kind;
+  readonly kind: OptionKind;
   /** Default value, already parsed; `undefined` for options that are off by default. */
   readonly default: Config[keyof Config];
   /** Help group. */
@@ -381,7 +418,15 @@ export const OPTIONS: readonly OptionSpec[] = [
 const PATH = /^\/[A-Za-z0-9._~\-/]*$/;
 const ORIGIN = /^https?:\/\/[^/\s,]+$/;
 
-/** Where the raw values come from; every layer is optional. */
+/**
+ * Where the raw values come from; every layer is optional.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * resolveConfig({ env: { PORT: "1" }, flags: { port: "2" }, overrides: { port: 3 } }).port; // 3
+ * ```
+ */
 export interface ConfigSources {
   /** Environment variables (e.g. `Deno.env.toObject()` or `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;

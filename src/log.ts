@@ -4,7 +4,15 @@
  * @module
  */
 
-/** Where ssepg logs; `console` fits. */
+/**
+ * Where ssepg logs; `console` fits.
+ *
+ * @example
+ * ```ts
+ * import type { Logger } from "./log.ts";
+ * const logger: Logger = { info: console.info, warn: console.warn, error: console.error };
+ * ```
+ */
 export interface Logger {
   /** Normal operation. */
   info(message: string): void;

@@ -25,7 +25,15 @@ import { createIdGenerator } from "./id.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { normalizeTopic, parseTopicList } from "./topic.ts";
 
-/** Options of {@link createSsepg}: any config field, plus what only a library caller can give. */
+/**
+ * Options of {@link createSsepg}: any config field, plus what only a library caller can give.
+ *
+ * @example
+ * ```ts
+ * import type { SsepgOptions } from "./service.ts";
+ * const options: SsepgOptions = { databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres", keepAlive: "10s", runtime: "deno 2" };
+ * ```
+ */
 export interface SsepgOptions extends ConfigInput {
   /** Where ssepg logs. @default every level to stderr */
   readonly logger?: Logger;
@@ -35,7 +43,15 @@ export interface SsepgOptions extends ConfigInput {
   readonly runtime?: string;
 }
 
-/** Options of {@link Ssepg.subscribe}. */
+/**
+ * Options of {@link Ssepg.subscribe}.
+ *
+ * @example
+ * ```ts
+ * import type { SubscribeOptions } from "./service.ts";
+ * const options: SubscribeOptions = { lastEventId: "e1", onGap: (id) => console.log("missed events after", id) };
+ * ```
+ */
 export interface SubscribeOptions {
   /** Resume after this event id when the ring still holds it. */
   readonly lastEventId?: string;
@@ -43,7 +59,37 @@ export interface SubscribeOptions {
   readonly onGap?: (lastEventId: string | undefined) => void;
 }
 
-/** One ssepg instance. */
+/**
+ * A Hono app (any `new Hono()`), described by shape so that ssepg's API does not expose Hono's
+ * generic types.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { HonoApp } from "./service.ts";
+ * const app: HonoApp = new Hono();
+ * ```
+ */
+export interface HonoApp {
+  /** Hono's route registration. */
+  on: (...args: never[]) => unknown;
+  /** Hono's fetch handler. */
+  fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
+}
+
+/**
+ * One ssepg instance.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "./service.ts";
+ * const svc = await createSsepg();
+ * const off = svc.subscribe("alpha", (e) => console.log(e.data));
+ * await svc.publish("alpha", { n: 1 });
+ * off();
+ * await svc.close();
+ * ```
+ */
 export interface Ssepg {
   /** The validated configuration. */
   readonly config: Config;
@@ -54,7 +100,7 @@ export interface Ssepg {
   /** Handler for the health port: health and nothing else. */
   healthFetch(request: Request): Promise<Response>;
   /** Adds the routes to a Hono app next to the app's own. */
-  attach(app: Hono): void;
+  attach(app: HonoApp): void;
   /** Publishes `data` to `topic`; resolves once every instance will receive it. */
   publish(topic: string, data: unknown): Promise<{ id: string; topic: string }>;
   /** Calls `callback` for every event of `topics`; returns the unsubscribe function. */
@@ -218,8 +264,9 @@ class SsepgService implements Ssepg, RouteTarget {
     );
   };
 
-  attach(app: Hono): void {
-    registerRoutes(app, this, { health: this.config.healthPort === undefined });
+  attach(app: HonoApp): void {
+    if (typeof app?.on !== "function") throw new TypeError("Cannot attach the routes as attach() takes a Hono app");
+    registerRoutes(app as unknown as Hono, this, { health: this.config.healthPort === undefined });
   }
 
   async publishCompact(topic: string, data: string): Promise<{ id: string }> {

@@ -7,7 +7,15 @@
 
 import type { Envelope } from "./envelope.ts";
 
-/** What the bus reports to the instance that started it. */
+/**
+ * What the bus reports to the instance that started it.
+ *
+ * @example
+ * ```ts
+ * import type { BusHandlers } from "./bus.ts";
+ * const handlers: BusHandlers = { event: (e) => console.log(e.topic), gap: () => console.log("gap") };
+ * ```
+ */
 export interface BusHandlers {
   /** An event arrived (from any instance, this one included). */
   event(envelope: Envelope): void;
@@ -15,7 +23,16 @@ export interface BusHandlers {
   gap(): void;
 }
 
-/** Figures the health endpoint reports about the bus. */
+/**
+ * Figures the health endpoint reports about the bus.
+ *
+ * @example
+ * ```ts
+ * import { MemoryBus } from "./memory.ts";
+ * const status = new MemoryBus().status();
+ * status.connected; // true
+ * ```
+ */
 export interface BusStatus {
   /** `postgres` or `memory`. */
   readonly kind: "postgres" | "memory";
@@ -74,6 +91,13 @@ export class BusUnavailableError extends Error {
   /** Seconds a client should wait before retrying. */
   readonly retryAfter: number;
 
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   * @param retryAfter Seconds a client should wait before retrying.
+   * @param options The underlying error as `cause`.
+   */
   constructor(message: string, retryAfter = 1, options?: ErrorOptions) {
     super(message, options);
     this.name = "BusUnavailableError";

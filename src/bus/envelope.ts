@@ -67,7 +67,15 @@ export function allChannels(shards: number): string[] {
   return Array.from({ length: shards }, (_, k) => CHANNEL_PREFIX + k);
 }
 
-/** One event as it travels between instances. `data` is compact JSON text, never re-encoded. */
+/**
+ * One event as it travels between instances. `data` is compact JSON text, never re-encoded.
+ *
+ * @example
+ * ```ts
+ * import type { Envelope } from "./envelope.ts";
+ * const e: Envelope = { topic: "alpha", data: '{"n":1}', id: "e1" };
+ * ```
+ */
 export interface Envelope {
   /** Valid topic id. */
   readonly topic: string;

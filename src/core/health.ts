@@ -7,31 +7,74 @@
 import type { BusStatus } from "../bus/bus.ts";
 import type { Dispatcher, DispatcherTotals, TopicStats } from "../dispatcher/dispatcher.ts";
 
-/** The health JSON. */
+/**
+ * The health JSON.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "../service.ts";
+ * const svc = await createSsepg();
+ * const report = svc.health(10);
+ * console.log(report.status, report.totals.subscribers);
+ * await svc.close();
+ * ```
+ */
 export interface HealthReport {
+  /** `ok` while the LISTEN connection is up and the instance is not draining. */
   status: "ok" | "degraded";
+  /** When the report was made (ISO 8601). */
   now: string;
+  /** Runtime and version, e.g. `deno 2.9.6`. */
   runtime: string;
+  /** Which bus the instance uses. */
   bus: "postgres" | "memory";
+  /** Shutdown has begun. */
   draining: boolean;
+  /** When the last notification arrived (ISO 8601), if any. */
   last_notification_at: string | null;
+  /** Per-topic figures, busiest first. */
   topics: TopicStats[];
-  totals: DispatcherTotals & {
-    listen_connected: boolean;
-    reconnect_attempts: number;
-    notify_shards: number;
-    queue_usage: number | null;
-    notify_batches: number;
-    notify_events: number;
-  };
+  /** Instance-wide figures. */
+  totals: HealthTotals;
+}
+
+/**
+ * Instance-wide figures of the health report.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "../service.ts";
+ * const svc = await createSsepg();
+ * svc.health().totals.listen_connected; // true
+ * await svc.close();
+ * ```
+ */
+export interface HealthTotals extends DispatcherTotals {
+  /** The LISTEN connection is up. */
+  listen_connected: boolean;
+  /** LISTEN reconnection attempts since start; never reset. */
+  reconnect_attempts: number;
+  /** `notifyShards`. */
+  notify_shards: number;
+  /** `pg_notification_queue_usage()` from the last poll (0..1), if known. */
+  queue_usage: number | null;
+  /** Statements sent to carry publishes. */
+  notify_batches: number;
+  /** Publishes those statements carried. */
+  notify_events: number;
 }
 
 /** What the report is built from. */
 export interface HealthSources {
+  /** The instance's dispatcher. */
   readonly dispatcher: Dispatcher;
+  /** The bus's current status. */
   readonly bus: BusStatus;
+  /** Runtime and version. */
   readonly runtime: string;
+  /** `notifyShards`. */
   readonly notifyShards: number;
+  /** Shutdown has begun. */
   readonly draining: boolean;
 }
 

@@ -4,7 +4,16 @@
  * @module
  */
 
-/** The body of a problem response. */
+/**
+ * The body of a problem response.
+ *
+ * @example
+ * ```ts
+ * import { HttpProblem } from "./problem.ts";
+ * const body = new HttpProblem(400, "invalid-topic", "Invalid topic", "…").toJSON();
+ * body.type; // "urn:ssepg:problem:invalid-topic"
+ * ```
+ */
 export interface ProblemBody {
   /** A URI naming the kind of problem, `urn:ssepg:problem:<slug>`. */
   readonly type: string;
@@ -28,12 +37,18 @@ export interface ProblemBody {
  * ```
  */
 export class HttpProblem extends Error {
+  /** HTTP status. */
   readonly status: number;
+  /** Kind of problem, the end of its `type` URI. */
   readonly slug: string;
+  /** Short summary of the kind of problem. */
   readonly title: string;
+  /** Extra response headers. */
   readonly headers: Readonly<Record<string, string>>;
 
   /**
+   * Creates the problem.
+   *
    * @param status HTTP status.
    * @param slug Kind of problem, the end of its `type` URI.
    * @param title Short summary.
@@ -49,12 +64,18 @@ export class HttpProblem extends Error {
     this.headers = headers;
   }
 
-  /** The problem body. */
+  /**
+   * The problem body.
+   *
+   * @returns `{ type, title, status, detail }`.
+   */
   toJSON(): ProblemBody {
     return { type: `urn:ssepg:problem:${this.slug}`, title: this.title, status: this.status, detail: this.message };
   }
 
   /**
+   * The problem as a response.
+   *
    * @param extraHeaders Headers added to the problem's own (e.g. CORS).
    * @returns The `application/problem+json` response.
    */

@@ -37,34 +37,78 @@ export interface Subscription {
   readonly gap: boolean;
 }
 
-/** Per-topic figures of the health endpoint (field names as the Go original). */
+/**
+ * Per-topic figures of the health endpoint (field names as the Go original).
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "./dispatcher.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * dispatcher.receive({ topic: "a", data: "1", id: "e1" });
+ * dispatcher.topicStats()[0].ring_depth; // 1
+ * dispatcher.close();
+ * ```
+ */
 export interface TopicStats {
+  /** Topic id. */
   topic: string;
+  /** Connected subscribers on this instance. */
   subscribers: number;
+  /** Events received but not yet fanned out. */
   dispatch_depth: number;
+  /** Frames waiting for subscribers that have not taken them yet. */
   pending_to_clients: number;
+  /** POSTs this instance accepted. */
   published: number;
+  /** Events this instance received from the bus. */
   broadcast: number;
+  /** Event frames written to subscribers. */
   delivered_frames: number;
+  /** Subscribers disconnected for falling `clientBuffer` frames behind. */
   dropped_clients: number;
+  /** Approximate bytes the topic's ring holds. */
   memory_usage_bytes: number;
+  /** Events held for resume. */
   ring_depth: number;
+  /** Last event, subscribe or unsubscribe (Unix seconds). */
   last_activity_unix: number;
+  /** No subscribers on this instance. */
   is_idle: boolean;
 }
 
-/** Instance-wide sums of the per-topic figures. */
+/**
+ * Instance-wide sums of the per-topic figures.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "./dispatcher.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * dispatcher.totals().topics; // 0
+ * dispatcher.close();
+ * ```
+ */
 export interface DispatcherTotals {
+  /** Topics held. */
   topics: number;
+  /** Topics without subscribers. */
   idle_topics: number;
+  /** Connected subscribers. */
   subscribers: number;
+  /** Events received but not yet fanned out. */
   dispatch_depth: number;
+  /** Frames waiting for slow subscribers. */
   pending_to_clients: number;
+  /** POSTs accepted (freed topics included). */
   published: number;
+  /** Events received from the bus (freed topics included). */
   broadcast: number;
+  /** Event frames written to subscribers (freed topics included). */
   delivered_frames: number;
+  /** Subscribers dropped for being slow (freed topics included). */
   dropped_clients: number;
+  /** Approximate bytes held by all rings. */
   memory_usage_bytes: number;
+  /** Events held for resume, all topics. */
   ring_depth: number;
 }
 

@@ -9,7 +9,15 @@ import { encodeEvent } from "../sse/frame.ts";
 /** How a stream names its events: `message` for one topic, the topic for several. */
 export type FrameStyle = "message" | "topic";
 
-/** What library subscribers receive. */
+/**
+ * What library subscribers receive.
+ *
+ * @example
+ * ```ts
+ * import type { SsepgEvent } from "./event.ts";
+ * const onEvent = (event: SsepgEvent) => console.log(event.id, event.topic, JSON.parse(event.data));
+ * ```
+ */
 export interface SsepgEvent {
   /** Event id, the same on every instance; undefined for Go publishers' events. */
   readonly id: string | undefined;

@@ -4,10 +4,26 @@
  * @module
  */
 
-/** A Web-standard request handler. */
+/**
+ * A Web-standard request handler.
+ *
+ * @example
+ * ```ts
+ * import type { FetchHandler } from "./listener.ts";
+ * const hello: FetchHandler = () => new Response("hello");
+ * ```
+ */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
-/** Where to listen. */
+/**
+ * Where to listen.
+ *
+ * @example
+ * ```ts
+ * import type { ListenOptions } from "./listener.ts";
+ * const where: ListenOptions = { port: 0, hostname: "127.0.0.1" };
+ * ```
+ */
 export interface ListenOptions {
   /** TCP port; 0 picks a free one. */
   readonly port: number;
@@ -15,7 +31,17 @@ export interface ListenOptions {
   readonly hostname: string;
 }
 
-/** A listening HTTP server. */
+/**
+ * A listening HTTP server.
+ *
+ * @example
+ * ```ts
+ * import { listenNode } from "./node.ts";
+ * const listener = await listenNode(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" });
+ * console.log(listener.port);
+ * await listener.close();
+ * ```
+ */
 export interface Listener {
   /** The port actually bound. */
   readonly port: number;

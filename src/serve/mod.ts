@@ -8,7 +8,17 @@
 import { createSsepg, type Ssepg, type SsepgOptions } from "../service.ts";
 import type { Listen, Listener } from "./listener.ts";
 
-/** A running server. */
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "./mod.ts";
+ * const server = await serve({ port: 0, announce: false });
+ * console.log(server.url, server.service.health().status);
+ * await server.shutdown();
+ * ```
+ */
 export interface SsepgServer {
   /** The ssepg instance behind it. */
   readonly service: Ssepg;
@@ -20,7 +30,15 @@ export interface SsepgServer {
   shutdown(): Promise<void>;
 }
 
-/** Options of {@link serve}. */
+/**
+ * Options of {@link serve}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from "./mod.ts";
+ * const options: ServeOptions = { port: 8080, keepAlive: "10s", announce: false };
+ * ```
+ */
 export interface ServeOptions extends SsepgOptions {
   /** Print the `ssepg listening on …` lines on stdout. @default true */
   readonly announce?: boolean;

@@ -1,5 +1,6 @@
 /**
  * The `node:http` listener: Node's request/response objects bridged to a `fetch` handler.
+ * Import it as `ssepg/node` to serve ssepg from your own `http.createServer`.
  *
  * @module
  */
@@ -8,6 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Readable } from "node:stream";
 import { versions } from "node:process";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
+
+export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
 /**
  * Converts a Node request into a Web `Request` whose signal aborts when the client leaves.
@@ -90,6 +93,33 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
 }
 
 /**
+ * Adapts a `fetch` handler to a `node:http` request listener, for `http.createServer`.
+ *
+ * @param handler The fetch handler, e.g. `svc.fetch`.
+ * @returns A `(req, res)` listener that streams responses with backpressure.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createSsepg } from "../../mod.ts";
+ * import { nodeHandler } from "./node.ts";
+ * const svc = await createSsepg();
+ * const server = createServer(nodeHandler(svc.fetch));
+ * server.requestTimeout = 0; // SSE streams outlive Node's 300 s default
+ * ```
+ */
+export function nodeHandler(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    try {
+      await writeResponse(await handler(toRequest(req, res)), res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  };
+}
+
+/**
  * Serves `handler` with `node:http`.
  *
  * Node ends a request after `requestTimeout` (300 s by default), which would cut every SSE
@@ -107,14 +137,7 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
  * ```
  */
 export function listenNode(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
-  const server = createServer(async (req, res) => {
-    try {
-      await writeResponse(await handler(toRequest(req, res)), res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    }
-  });
+  const server = createServer(nodeHandler(handler));
   server.requestTimeout = 0;
   server.timeout = 0;
   return new Promise((resolve, reject) => {
@@ -141,7 +164,17 @@ export function listenNode(handler: FetchHandler, options: ListenOptions): Promi
   });
 }
 
-/** `node <version>`. */
+/**
+ * The runtime name for health reports.
+ *
+ * @returns `node <version>`.
+ *
+ * @example
+ * ```ts
+ * import { nodeRuntime } from "./node.ts";
+ * nodeRuntime(); // "node 20.20.2"
+ * ```
+ */
 export function nodeRuntime(): string {
   return `node ${versions.node}`;
 }

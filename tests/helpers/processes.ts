@@ -76,14 +76,14 @@ export interface ServerProcess {
  */
 export async function startProcess(
   runtime: Runtime,
-  options: { env?: Record<string, string>; args?: string[]; command?: string[]; timeout?: number } = {},
+  options: { env?: Record<string, string>; args?: string[]; command?: string[]; cwd?: string; timeout?: number } = {},
 ): Promise<ServerProcess> {
   const command = options.command ?? serverCommand(runtime);
   if (!Array.isArray(command)) throw new Error(`Cannot start a ${runtime} server: ${command.missing}`);
   const [exe, ...base] = command;
   const child = new Deno.Command(exe, {
     args: [...base, ...(options.args ?? ["serve", "--port", "0", "--host", "127.0.0.1"])],
-    cwd: root,
+    cwd: options.cwd ?? root,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",

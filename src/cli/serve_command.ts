@@ -1,0 +1,76 @@
+/**
+ * `ssepg serve`: validate the configuration, start the server, drain on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { ConfigError, resolveConfig } from "../config.ts";
+import { formatDuration } from "../duration.ts";
+import { stderrLogger } from "../log.ts";
+import { securityPosture } from "../security.ts";
+import type { EmbeddedPostgres } from "../serve/embedded_postgres.ts";
+import { serve } from "../serve/mod.ts";
+import type { CliIo } from "./io.ts";
+
+/**
+ * Runs the server until SIGINT or SIGTERM.
+ *
+ * @param io Environment, output and signals.
+ * @param flags Server flags by config field name.
+ * @returns 0 after a graceful stop, 2 for a bad option, 1 when the server could not start.
+ *
+ * @example
+ * ```ts
+ * // const code = await serveCommand(processIo(), { port: "8080" });
+ * ```
+ */
+export async function serveCommand(io: CliIo, flags: Record<string, string | boolean>): Promise<number> {
+  let config;
+  try {
+    config = resolveConfig({ env: io.env, flags });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`ssepg: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (config.embeddedPostgres && !databaseUrl) {
+    const { startEmbeddedPostgres } = await import("../serve/embedded_postgres.ts");
+    try {
+      embedded = await startEmbeddedPostgres();
+    } catch (error) {
+      io.stderr(`ssepg: cannot start the embedded PostgreSQL: ${(error as Error).message}`);
+      return 1;
+    }
+    databaseUrl = embedded.url;
+    io.stderr(
+      `ssepg: embedded PostgreSQL at ${databaseUrl} (more instances can join with --database-url ${databaseUrl})`,
+    );
+  }
+
+  for (const line of securityPosture(config)) io.stderr(line);
+  let server;
+  try {
+    server = await serve({ ...config, databaseUrl, logger: stderrLogger });
+  } catch (error) {
+    io.stderr(`ssepg: cannot start: ${(error as Error).message}`);
+    await embedded?.stop();
+    return 1;
+  }
+
+  const signal = await new Promise<string>((resolve) => {
+    const off = io.onStopSignal((name) => {
+      off();
+      resolve(name);
+    });
+  });
+  io.stderr(`ssepg: ${signal} received, draining for up to ${formatDuration(config.gracefulDrain)}`);
+  await server.shutdown();
+  await embedded?.stop();
+  io.stderr("ssepg: stopped");
+  return 0;
+}
