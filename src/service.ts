@@ -162,6 +162,8 @@ class SsepgService implements Ssepg, RouteTarget {
   readonly #nextId = createIdGenerator();
   #draining = false;
   #closed: Promise<void> | undefined;
+  /** Ids this instance published that have not come back through the bus yet. */
+  readonly #ownInFlight = new Set<string>();
   #queuePoll: ReturnType<typeof setInterval> | undefined;
   #queueWarned = false;
 
@@ -191,8 +193,15 @@ class SsepgService implements Ssepg, RouteTarget {
   async start(): Promise<void> {
     try {
       await this.#bus.start({
-        event: (envelope) => this.#dispatcher.receive(envelope),
-        gap: () => this.#dispatcher.gap(),
+        event: (envelope) => {
+          if (this.#ownInFlight.size > 0 && envelope.id !== undefined) this.#ownInFlight.delete(envelope.id);
+          this.#dispatcher.receive(envelope);
+        },
+        gap: () => {
+          // What was in flight while the listener was away is lost; stop waiting for it.
+          this.#ownInFlight.clear();
+          this.#dispatcher.gap();
+        },
       });
     } catch (error) {
       this.#dispatcher.close();
@@ -286,9 +295,11 @@ class SsepgService implements Ssepg, RouteTarget {
         `The NOTIFY envelope is ${size} bytes, over maxNotifyBytes (${this.config.maxNotifyBytes} bytes)`,
       );
     }
+    this.#ownInFlight.add(envelope.id);
     try {
       await this.#bus.publish(envelope, payload);
     } catch (error) {
+      this.#ownInFlight.delete(envelope.id);
       if (!(error instanceof BusUnavailableError)) throw error;
       this.#logger.warn(`ssepg: publish to ${topic} failed: ${error.message}`);
       throw new HttpProblem(
@@ -369,8 +380,13 @@ class SsepgService implements Ssepg, RouteTarget {
   async #close(): Promise<void> {
     this.#draining = true;
     clearInterval(this.#queuePoll);
-    this.#dispatcher.shutdown();
     const deadline = Date.now() + this.config.gracefulDrain;
+    // Events this instance accepted are on their way back through LISTEN: let them arrive, so
+    // its own subscribers get them before the streams end.
+    while (this.#ownInFlight.size > 0 && Date.now() < deadline && this.#bus.status().connected) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    this.#dispatcher.shutdown();
     while (this.#dispatcher.subscriberCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
