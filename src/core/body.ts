@@ -28,6 +28,8 @@ export function bodyTooLarge(limit: number, size: number | string): HttpProblem 
     "body-too-large",
     "Payload too large",
     `The body is ${size} bytes, over maxBodyBytes (${limit} bytes)`,
+    // The rest of the body is not read, so the connection cannot carry another request.
+    { Connection: "close" },
   );
 }
 

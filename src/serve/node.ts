@@ -6,7 +6,6 @@
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import { versions } from "node:process";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
@@ -41,10 +40,47 @@ export function toRequest(req: IncomingMessage, res: ServerResponse): Request {
     method,
     headers,
     signal: controller.signal,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    body: hasBody ? requestBody(req) : undefined,
     // @ts-ignore: `duplex` is required by Node's fetch for streamed bodies but not in the DOM types
     duplex: hasBody ? "half" : undefined,
   });
+}
+
+/**
+ * The request body as a Web stream that honours backpressure and cancellation.
+ *
+ * Node 20's `Readable.toWeb(req)` keeps enqueueing after the stream was cancelled (a handler that
+ * refuses an oversized body with 413) and throws an uncaught ERR_INVALID_STATE that ends the
+ * process; this adapter stops at cancel and discards the rest.
+ */
+function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Uint8Array) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once("end", () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      req.once("error", (error) => {
+        if (done) return;
+        done = true;
+        controller.error(error);
+      });
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+      req.resume(); // drain and drop what the client still sends
+    },
+  }, { highWaterMark: 4 });
 }
 
 /**

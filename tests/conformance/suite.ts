@@ -132,6 +132,22 @@ export const cases: Case[] = [
         await fetch(url, { method: "POST", headers: pub(t), body: JSON.stringify({ data: "x".repeat(8000) }) }),
         413,
       );
+      // A body streamed without Content-Length is cut off at maxBodyBytes; the server lives on.
+      const chunk = new TextEncoder().encode("x".repeat(65_536));
+      let sent = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 32) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const streamed = await fetch(
+        url,
+        { method: "POST", headers: pub(t), body: endless, duplex: "half" } as RequestInit,
+      )
+        .catch(() => undefined); // the server may close the connection before the upload ends
+      if (streamed) await expectProblem(streamed, 413);
+      assert.equal((await health(t.a)).status, 200, "the server survived oversized bodies");
       const unauthorized = await fetch(url, { method: "POST", body: '{"data":1}' });
       assert.match(unauthorized.headers.get("www-authenticate") ?? "", /^Bearer/);
       await expectProblem(unauthorized, 401);
