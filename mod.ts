@@ -17,7 +17,7 @@
  */
 
 export { createSsepg } from "./src/service.ts";
-export type { HonoApp, Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
+export type { Authorize, HonoApp, Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
 export { serve } from "./src/serve/mod.ts";
 export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
 export { ConfigError, OPTIONS, resolveConfig } from "./src/config.ts";

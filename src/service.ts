@@ -14,7 +14,8 @@ import { encodeEnvelope, utf8Length } from "./bus/envelope.ts";
 import { MemoryBus } from "./bus/memory.ts";
 import { PostgresBus } from "./bus/postgres.ts";
 import { type Config, type ConfigInput, resolveConfig } from "./config.ts";
-import { healthResponse, registerRoutes, type RouteTarget } from "./core/app.ts";
+import { healthResponse, METRICS_PATH, metricsResponse, registerRoutes, type RouteTarget } from "./core/app.ts";
+import { metricsText } from "./core/metrics.ts";
 import { openEventStream } from "./core/event_stream.ts";
 import { type HealthReport, healthReport } from "./core/health.ts";
 import { HttpProblem } from "./core/problem.ts";
@@ -41,7 +42,28 @@ export interface SsepgOptions extends ConfigInput {
   readonly bus?: Bus;
   /** Runtime name and version for the health report, e.g. `deno 2.9.6`. */
   readonly runtime?: string;
+  /**
+   * A check after the tokens: return false to refuse with 403, or throw an `HttpProblem` for
+   * another answer. Called for every publish and every stream, with the normalised topics.
+   */
+  readonly authorize?: Authorize;
 }
+
+/**
+ * The `authorize` hook of {@link SsepgOptions}.
+ *
+ * @example
+ * ```ts
+ * import type { Authorize } from "./service.ts";
+ * const onlyOwnTopics: Authorize = (request, topics) =>
+ *   topics.every((t) => t.startsWith(`user-${request.headers.get("x-user-id")}-`));
+ * ```
+ */
+export type Authorize = (
+  request: Request,
+  topics: readonly string[],
+  action: "publish" | "listen",
+) => boolean | Promise<boolean>;
 
 /**
  * Options of {@link Ssepg.subscribe}.
@@ -97,7 +119,7 @@ export interface Ssepg {
   readonly draining: boolean;
   /** Web-standard handler for every route (health too unless `healthPort` is set). */
   fetch(request: Request): Promise<Response>;
-  /** Handler for the health port: health and nothing else. */
+  /** Handler for the health port: health and metrics, nothing else. */
   healthFetch(request: Request): Promise<Response>;
   /** Adds the routes to a Hono app next to the app's own. */
   attach(app: HonoApp): void;
@@ -111,6 +133,8 @@ export interface Ssepg {
   ): () => void;
   /** The health report. */
   health(limit?: number): HealthReport;
+  /** The metrics in Prometheus text format (what `GET /metrics` serves). */
+  metrics(): string;
   /** Drains streams (up to `gracefulDrain`), then closes the bus. */
   close(): Promise<void>;
 }
@@ -134,13 +158,13 @@ export interface Ssepg {
  * ```
  */
 export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
-  const { logger = stderrLogger, bus: customBus, runtime, ...input } = options;
+  const { logger = stderrLogger, bus: customBus, runtime, authorize, ...input } = options;
   const config = resolveConfig({ overrides: input });
   const bus = customBus ??
     (config.databaseUrl
       ? new PostgresBus({ url: config.databaseUrl, notifyShards: config.notifyShards, logger })
       : new MemoryBus());
-  const service = new SsepgService(config, bus, logger, runtime ?? detectRuntime());
+  const service = new SsepgService(config, bus, logger, runtime ?? detectRuntime(), authorize);
   await service.start();
   return service;
 }
@@ -167,8 +191,11 @@ class SsepgService implements Ssepg, RouteTarget {
   #queuePoll: ReturnType<typeof setInterval> | undefined;
   #queueWarned = false;
 
-  constructor(config: Config, bus: Bus, logger: Logger, runtime: string) {
+  readonly #authorize: Authorize | undefined;
+
+  constructor(config: Config, bus: Bus, logger: Logger, runtime: string, authorize?: Authorize) {
     this.config = config;
+    this.#authorize = authorize;
     this.#bus = bus;
     this.#logger = logger;
     this.#runtime = runtime;
@@ -265,8 +292,9 @@ class SsepgService implements Ssepg, RouteTarget {
 
   healthFetch = (request: Request): Promise<Response> => {
     const { pathname } = new URL(request.url);
-    if (pathname === this.config.healthz && (request.method === "GET" || request.method === "HEAD")) {
-      return Promise.resolve(healthResponse(this, request));
+    if (request.method === "GET" || request.method === "HEAD") {
+      if (pathname === this.config.healthz) return Promise.resolve(healthResponse(this, request));
+      if (pathname === METRICS_PATH) return Promise.resolve(metricsResponse(this));
     }
     return Promise.resolve(
       new HttpProblem(404, "not-found", "Not found", `No route for ${request.method} ${pathname}`).toResponse(),
@@ -276,6 +304,13 @@ class SsepgService implements Ssepg, RouteTarget {
   attach(app: HonoApp): void {
     if (typeof app?.on !== "function") throw new TypeError("Cannot attach the routes as attach() takes a Hono app");
     registerRoutes(app as unknown as Hono, this, { health: this.config.healthPort === undefined });
+  }
+
+  async authorize(request: Request, topics: string[], action: "publish" | "listen"): Promise<void> {
+    if (!this.#authorize) return;
+    if (!await this.#authorize(request, topics, action)) {
+      throw new HttpProblem(403, "forbidden", "Forbidden", `Not allowed to ${action} on ${topics.join(",")}`);
+    }
   }
 
   async publishCompact(topic: string, data: string): Promise<{ id: string }> {
@@ -361,6 +396,10 @@ class SsepgService implements Ssepg, RouteTarget {
     if (subscription.gap) options.onGap?.(options.lastEventId);
     if (subscriber.hasPending) queueMicrotask(deliver);
     return () => dispatcher.unsubscribe(subscriber);
+  }
+
+  metrics(): string {
+    return metricsText({ dispatcher: this.#dispatcher, bus: this.#bus.status(), draining: this.#draining });
   }
 
   health(limit = Infinity): HealthReport {

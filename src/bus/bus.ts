@@ -6,6 +6,7 @@
  */
 
 import type { Envelope } from "./envelope.ts";
+import type { Histogram } from "../histogram.ts";
 
 /**
  * What the bus reports to the instance that started it.
@@ -48,6 +49,8 @@ export interface BusStatus {
   readonly notifyBatches: number;
   /** Publishes carried by those statements. */
   readonly notifyEvents: number;
+  /** Events per statement, when the bus batches. */
+  readonly notifyBatchSizes?: Histogram;
 }
 
 /**

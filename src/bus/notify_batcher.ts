@@ -5,6 +5,8 @@
  * @module
  */
 
+import { Histogram } from "../histogram.ts";
+
 /** Runs one statement carrying `payloads[i]` on `channels[i]`; rejects if it did not commit. */
 export type NotifyExecutor = (channels: string[], payloads: string[]) => Promise<void>;
 
@@ -50,6 +52,8 @@ export class NotifyBatcher {
   batches = 0;
   /** Events carried. */
   events = 0;
+  /** Events per statement. */
+  readonly batchSizes: Histogram = new Histogram([1, 2, 5, 10, 25, 50, 100, 250, 500, 1000]);
 
   constructor(execute: NotifyExecutor, options: NotifyBatcherOptions = {}) {
     this.#execute = execute;
@@ -83,6 +87,7 @@ export class NotifyBatcher {
       this.#inFlight++;
       this.batches++;
       this.events += batch.length;
+      this.batchSizes.observe(batch.length);
       this.#execute(batch.map((p) => p.channel), batch.map((p) => p.payload)).then(
         () => {
           for (const p of batch) p.resolve();

@@ -199,6 +199,7 @@ export class PostgresBus implements Bus {
       queueUsage: this.#queueUsage,
       notifyBatches: this.#batcher.batches,
       notifyEvents: this.#batcher.events,
+      notifyBatchSizes: this.#batcher.batchSizes,
     };
   }
 

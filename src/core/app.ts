@@ -12,6 +12,7 @@ import type { Context, Hono } from "hono";
 import type { Config } from "../config.ts";
 import { invalidTopicDetail, parseTopicList } from "../topic.ts";
 import { requireToken } from "./auth.ts";
+import { ALLOWED_METHODS, corsHeaders, withCors } from "./cors.ts";
 import { parsePublishBody, readBodyLimited } from "./body.ts";
 import type { HealthReport } from "./health.ts";
 import { HttpProblem, problemResponse } from "./problem.ts";
@@ -27,9 +28,13 @@ export interface RouteTarget {
   openStream(topics: string[], lastEventId: string | undefined): ReadableStream<Uint8Array>;
   /** The health report. */
   health(limit?: number): HealthReport;
+  /** The Prometheus exposition. */
+  metrics(): string;
+  /** The library's `authorize` hook; throws a 403 problem when it refuses. */
+  authorize(request: Request, topics: string[], action: "publish" | "listen"): Promise<void>;
 }
 
-const ALLOW = "GET, POST, OPTIONS";
+const ALLOW = ALLOWED_METHODS;
 
 /** Headers of every SSE response (SPEC §3). */
 export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -39,13 +44,18 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "Vary": "Accept-Encoding",
 });
 
-function guard(handler: (c: Context) => Promise<Response> | Response) {
-  return async (c: Context): Promise<Response> => {
+type Guard = (handler: (c: Context) => Promise<Response> | Response) => (c: Context) => Promise<Response>;
+
+/** Wraps a handler: errors become problem responses, and every response gets its CORS headers. */
+function guardFor(origins: readonly string[] | undefined): Guard {
+  return (handler) => async (c) => {
+    let response: Response;
     try {
-      return await handler(c);
+      response = await handler(c);
     } catch (error) {
-      return problemResponse(error);
+      response = problemResponse(error);
     }
+    return withCors(response, corsHeaders(c.req.raw, origins));
   };
 }
 
@@ -79,12 +89,14 @@ function topicsOf(c: Context): string[] {
 export function registerRoutes(app: Hono, target: RouteTarget, options: { health: boolean }): void {
   const { config } = target;
   const eventsPath = `${config.basePath}/:topics/events`;
+  const guard = guardFor(config.corsOrigins);
 
   app.get(
     eventsPath,
-    guard((c) => {
+    guard(async (c) => {
       const topics = topicsOf(c);
       requireToken(c.req.raw, config.listenToken, config.allowQueryToken, "listen");
+      await target.authorize(c.req.raw, topics, "listen");
       if (target.draining) throw draining();
       // Hono answers HEAD with the GET route; a HEAD must not open a subscription.
       if (c.req.method === "HEAD") return new Response(null, { headers: STREAM_HEADERS });
@@ -110,6 +122,7 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
         );
       }
       requireToken(c.req.raw, config.publishToken, false, "publish");
+      await target.authorize(c.req.raw, topics, "publish");
       if (target.draining) throw draining();
       const data = parsePublishBody(await readBodyLimited(c.req.raw, config.maxBodyBytes));
       const { id } = await target.publishCompact(topics[0], data);
@@ -119,7 +132,7 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
     }),
   );
 
-  app.options(`${config.basePath}/*`, () => new Response(null, { status: 204, headers: { Allow: ALLOW } }));
+  app.options(`${config.basePath}/*`, guard(() => new Response(null, { status: 204, headers: { Allow: ALLOW } })));
 
   app.all(
     eventsPath,
@@ -130,7 +143,30 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
     }),
   );
 
-  if (options.health) app.get(config.healthz, (c) => healthResponse(target, c.req.raw));
+  if (options.health) {
+    app.get(config.healthz, guard((c) => healthResponse(target, c.req.raw)));
+    app.get(METRICS_PATH, guard(() => metricsResponse(target)));
+  }
+}
+
+/** Where the Prometheus metrics are served, beside health. */
+export const METRICS_PATH = "/metrics";
+
+/**
+ * The metrics response in Prometheus text format.
+ *
+ * @param target The service.
+ * @returns `text/plain; version=0.0.4`.
+ *
+ * @example
+ * ```ts
+ * // const response = metricsResponse(svc);
+ * ```
+ */
+export function metricsResponse(target: RouteTarget): Response {
+  return new Response(target.metrics(), {
+    headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" },
+  });
 }
 
 /**

@@ -100,7 +100,12 @@ class EventStreamSink implements SubscriberSink {
       encodeRetry(this.#options.retry),
       encodeComment(`listening ${this.#options.topics.join(",")}`),
     );
-    if (gap) this.#control.push(gapFrame(this.#options.lastEventId));
+    if (gap) this.#pushGap(this.#options.lastEventId);
+  }
+
+  #pushGap(lastEventId: string | undefined): void {
+    this.#dispatcher.gaps++;
+    this.#control.push(gapFrame(lastEventId));
   }
 
   pull(): void {
@@ -115,7 +120,10 @@ class EventStreamSink implements SubscriberSink {
     this.#control = [];
     if (!sub.closed) {
       const events = sub.take();
-      if (sub.skipped) chunks.push(gapFrame(sub.lastId));
+      if (sub.skipped) {
+        this.#dispatcher.gaps++;
+        chunks.push(gapFrame(sub.lastId));
+      }
       for (const event of events) chunks.push(event.frame(this.#style));
     }
     const finishing = this.#draining && !sub.hasPending;
@@ -141,7 +149,7 @@ class EventStreamSink implements SubscriberSink {
   }
 
   gap(): void {
-    this.#control.push(gapFrame(this.#subscriber.lastId));
+    this.#pushGap(this.#subscriber.lastId);
     this.#deliver();
   }
 

@@ -11,6 +11,7 @@
  */
 
 import type { Envelope } from "../bus/envelope.ts";
+import { Histogram } from "../histogram.ts";
 import { StoredEvent } from "./event.ts";
 import { Subscriber, type SubscriberSink } from "./subscriber.ts";
 import { TopicState } from "./topic_state.ts";
@@ -139,6 +140,12 @@ export class Dispatcher {
   #flushQueued = false;
   #seq = 0;
   #closed = false;
+  /** Events replayed to resuming subscribers. */
+  replayed = 0;
+  /** `event: gap` notices sent. */
+  gaps = 0;
+  /** Seconds from publish (the time in the event id) to fan-out on this instance. */
+  readonly latency: Histogram = new Histogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -195,6 +202,8 @@ export class Dispatcher {
   receive(envelope: Envelope): StoredEvent {
     const topic = this.#topicFor(envelope.topic);
     const event = new StoredEvent(envelope.topic, envelope.data, envelope.id, this.#seq++, this.#now());
+    const publishedAt = envelope.id === undefined ? undefined : publishTime(envelope.id);
+    if (publishedAt !== undefined) this.latency.observe(Math.max(0, event.receivedAt - publishedAt) / 1000);
     topic.append(event);
     topic.pendingDispatch++;
     this.#dirty.add(topic);
@@ -247,6 +256,7 @@ export class Dispatcher {
       gap = !this.#resumeCursors(states, cursors, options.lastEventId);
     }
     const subscriber = new Subscriber(states, cursors, sink, now);
+    this.replayed += subscriber.pending;
     for (const t of states) {
       t.subscribers.add(subscriber);
       t.lastActivity = now;
@@ -398,4 +408,15 @@ export class Dispatcher {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.length = 0;
   }
+}
+
+/**
+ * The publish time carried in an ssepg event id (`<ms base 36>-<tag>-<n>`), or undefined for ids
+ * of another shape or an implausible time (another publisher, a skewed clock).
+ */
+function publishTime(id: string): number | undefined {
+  const dash = id.indexOf("-");
+  if (dash < 6 || dash > 10) return undefined;
+  const ms = parseInt(id.slice(0, dash), 36);
+  return Number.isFinite(ms) && Math.abs(Date.now() - ms) < 86_400_000 ? ms : undefined;
 }

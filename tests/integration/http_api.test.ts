@@ -249,6 +249,10 @@ Deno.test({
       assert.equal(health.status, 200);
       assert.equal((await health.json()).status, "ok");
       await problem(await fetch(`${server.healthUrl}/topics/a/events`), 404);
+      await problem(await fetch(`${server.url}/metrics`), 404);
+      const metrics = await fetch(`${server.healthUrl}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^ssepg_subscribers 0$/m);
     } finally {
       await server.shutdown();
     }
@@ -297,6 +301,168 @@ Deno.test({
       await assert.rejects(a.service.publish(topic, null), TypeError);
     } finally {
       await Promise.all([a.shutdown(), b.shutdown()]);
+    }
+  },
+});
+
+Deno.test({
+  name: "CORS: allowed origins get preflight and response headers on streams, publishes and errors; others get none",
+  ...dbTest,
+  async fn() {
+    const server = await startServer({
+      databaseUrl: databaseUrl(),
+      corsOrigins: "https://app.example",
+      listenToken: "l",
+    });
+    const topic = uniqueTopic("cors");
+    const origin = { origin: "https://app.example" };
+    try {
+      const preflight = await fetch(`${server.url}/topics/${topic}/events`, {
+        method: "OPTIONS",
+        headers: {
+          ...origin,
+          "access-control-request-method": "GET",
+          "access-control-request-headers": "authorization,last-event-id",
+        },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example");
+      assert.equal(preflight.headers.get("access-control-allow-headers"), "Authorization, Content-Type, Last-Event-ID");
+      assert.match(preflight.headers.get("vary") ?? "", /Origin/);
+      await preflight.body?.cancel();
+
+      const client = await SseClient.open(`${server.url}/topics/${topic}/events`, {
+        headers: { ...origin, authorization: "Bearer l" },
+      });
+      assert.equal(client.response.headers.get("access-control-allow-origin"), "https://app.example");
+      assert.equal(client.response.headers.get("vary"), "Accept-Encoding, Origin");
+      await client.close();
+
+      const denied = await fetch(`${server.url}/topics/${topic}/events`, { headers: origin });
+      assert.equal(denied.status, 401);
+      assert.equal(
+        denied.headers.get("access-control-allow-origin"),
+        "https://app.example",
+        "errors are readable by the page",
+      );
+      await denied.body?.cancel();
+
+      const post = await fetch(`${server.url}/topics/${topic}/events`, {
+        method: "POST",
+        headers: origin,
+        body: '{"data":1}',
+      });
+      assert.equal(post.headers.get("access-control-allow-origin"), "https://app.example");
+      await post.body?.cancel();
+
+      const other = await fetch(`${server.url}/topics/${topic}/events`, {
+        method: "POST",
+        headers: { origin: "https://evil.example" },
+        body: '{"data":1}',
+      });
+      assert.equal(other.headers.get("access-control-allow-origin"), null);
+      await other.body?.cancel();
+    } finally {
+      await server.shutdown();
+    }
+    const plain = await startServer({ databaseUrl: databaseUrl() });
+    try {
+      const response = await fetch(`${plain.url}/topics/${topic}/events`, {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example", "access-control-request-method": "GET" },
+      });
+      assert.equal(response.status, 204);
+      for (const [name] of response.headers) {
+        assert.ok(!name.startsWith("access-control-"), `${name} without corsOrigins`);
+      }
+      await response.body?.cancel();
+    } finally {
+      await plain.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name: "the authorize hook refuses with 403 after the tokens, for publish and listen",
+  ...dbTest,
+  async fn() {
+    const calls: string[] = [];
+    const server = await startServer({
+      databaseUrl: databaseUrl(),
+      publishToken: "p",
+      authorize: (request, topics, action) => {
+        calls.push(`${action}:${topics.join(",")}`);
+        return request.headers.get("x-user") === "alice" && topics.every((t) => t.startsWith("alice-"));
+      },
+    });
+    const mine = uniqueTopic("alice");
+    try {
+      const ok = await publish(server.url, mine, 1, { authorization: "Bearer p", "x-user": "alice" });
+      assert.equal(ok.status, 200);
+      const forbidden = await publish(server.url, uniqueTopic("bob"), 1, {
+        authorization: "Bearer p",
+        "x-user": "alice",
+      });
+      assert.equal(forbidden.status, 403);
+      assert.equal(forbidden.body.status, 403);
+      await problem(await fetch(`${server.url}/topics/${mine}/events`, { headers: { "x-user": "mallory" } }), 403);
+      const before = calls.length;
+      const unauthenticated = await publish(server.url, mine, 1, { "x-user": "alice" });
+      assert.equal(unauthenticated.status, 401);
+      assert.equal(calls.length, before, "the hook runs only after the token check");
+      const client = await SseClient.open(`${server.url}/topics/${mine}/events`, { headers: { "x-user": "alice" } });
+      await client.close();
+      assert.ok(calls.includes(`listen:${mine}`));
+    } finally {
+      await server.shutdown();
+    }
+  },
+});
+
+function metricValue(text: string, name: string): number {
+  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  assert.ok(match, `${name} in ${text.slice(0, 200)}`);
+  return Number(match[1]);
+}
+
+Deno.test({
+  name: "GET /metrics serves Prometheus text with ssepg_ counters, gauges and histograms",
+  ...dbTest,
+  async fn() {
+    const server = await startServer({ databaseUrl: databaseUrl() });
+    const topic = uniqueTopic("metrics");
+    try {
+      const live = await SseClient.open(`${server.url}/topics/${topic}/events`);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await publish(server.url, topic, i)).body.id as string);
+      await live.events(3);
+      const resumed = await SseClient.open(`${server.url}/topics/${topic}/events`, {
+        headers: { "Last-Event-ID": ids[0] },
+      });
+      await resumed.events(2);
+      const lost = await SseClient.open(`${server.url}/topics/${topic}/events?lastEventId=nope`);
+      await lost.nextEvent();
+      const response = await fetch(`${server.url}/metrics`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      const text = await response.text();
+      assert.equal(metricValue(text, "ssepg_subscribers"), 3);
+      assert.equal(metricValue(text, "ssepg_published_total"), 3);
+      assert.equal(metricValue(text, "ssepg_broadcast_total"), 3);
+      assert.equal(metricValue(text, "ssepg_delivered_frames_total"), 5);
+      assert.equal(metricValue(text, "ssepg_replayed_events_total"), 2);
+      assert.equal(metricValue(text, "ssepg_gaps_total"), 1);
+      assert.equal(metricValue(text, "ssepg_ring_events"), 3);
+      assert.equal(metricValue(text, "ssepg_listen_connected"), 1);
+      assert.equal(metricValue(text, "ssepg_notify_events_total"), 3);
+      assert.equal(metricValue(text, "ssepg_notify_batch_size_count"), metricValue(text, "ssepg_notify_batches_total"));
+      assert.equal(metricValue(text, "ssepg_fanout_latency_seconds_count"), 3);
+      assert.match(text, /^ssepg_fanout_latency_seconds_bucket\{le="\+Inf"\} 3$/m);
+      assert.match(text, /^# TYPE ssepg_dropped_clients_total counter$/m);
+      assert.match(text, /^ssepg_listen_reconnects_total 0$/m);
+      await Promise.all([live.close(), resumed.close(), lost.close()]);
+    } finally {
+      await server.shutdown();
     }
   },
 });

@@ -1,0 +1,75 @@
+/**
+ * CORS for browsers on other origins (`corsOrigins`): preflights and actual responses.
+ * With `corsOrigins` unset no CORS header is ever sent.
+ *
+ * @module
+ */
+
+/** Methods the topic routes accept. */
+export const ALLOWED_METHODS = "GET, POST, OPTIONS";
+/** Request headers a browser may send: tokens, JSON bodies and EventSource's resume header. */
+export const ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID";
+/** Response headers a browser script may read besides the safelisted ones. */
+export const EXPOSED_HEADERS = "Retry-After, WWW-Authenticate";
+
+/**
+ * The CORS headers for a response to `request`, or none.
+ *
+ * An allowed origin is echoed (or `*` when every origin is allowed); a preflight
+ * (`OPTIONS` with `Access-Control-Request-Method`) also gets the allowed methods and headers.
+ * Responses that echo an origin vary by it.
+ *
+ * @param request The request (its `Origin` and preflight headers).
+ * @param origins `corsOrigins`: `["*"]`, a list of lower-case origins, or undefined.
+ * @returns Headers to add; empty when CORS is off or the origin is not allowed.
+ *
+ * @example
+ * ```ts
+ * import { corsHeaders } from "./cors.ts";
+ * const request = new Request("http://api/topics/a/events", { headers: { origin: "https://app.example" } });
+ * corsHeaders(request, ["https://app.example"]);
+ * // { "Access-Control-Allow-Origin": "https://app.example", "Access-Control-Expose-Headers": "…", Vary: "Origin" }
+ * ```
+ */
+export function corsHeaders(request: Request, origins: readonly string[] | undefined): Record<string, string> {
+  if (!origins) return {};
+  const origin = request.headers.get("origin");
+  if (!origin) return {};
+  const any = origins.includes("*");
+  if (!any && !origins.includes(origin.toLowerCase())) return { Vary: "Origin" };
+  const headers: Record<string, string> = {
+    "Access-Control-Allow-Origin": any ? "*" : origin,
+    "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+  };
+  if (!any) headers.Vary = "Origin";
+  if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
+    headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS;
+    headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS;
+    headers["Access-Control-Max-Age"] = "600";
+  }
+  return headers;
+}
+
+/**
+ * Adds CORS headers to a response, merging `Vary` with what it already varies by.
+ *
+ * @param response A response whose headers can be changed (one this process created).
+ * @param headers From {@link corsHeaders}.
+ * @returns The same response.
+ *
+ * @example
+ * ```ts
+ * import { withCors } from "./cors.ts";
+ * const response = withCors(new Response("ok", { headers: { Vary: "Accept-Encoding" } }), { Vary: "Origin" });
+ * response.headers.get("vary"); // "Accept-Encoding, Origin"
+ * ```
+ */
+export function withCors(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === "Vary") {
+      const current = response.headers.get("vary");
+      response.headers.set("Vary", current ? `${current}, ${value}` : value);
+    } else response.headers.set(name, value);
+  }
+  return response;
+}
