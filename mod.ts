@@ -36,6 +36,7 @@ export { main, processIo, runCli } from "./src/cli.ts";
 export type { CliIo } from "./src/cli.ts";
 export type { FetchHandler } from "./src/serve/listener.ts";
 export { VERSION } from "./src/version.ts";
+export { Histogram } from "./src/histogram.ts";
 
 // `import.meta.main` is true when Deno or Bun run this file directly (Node has no such flag;
 // it runs dist/cli.js instead).

@@ -25,7 +25,11 @@ export class Histogram {
   /** Number of observations. */
   count = 0;
 
-  /** @param bounds Upper bounds, ascending. */
+  /**
+   * Creates an empty histogram.
+   *
+   * @param bounds Upper bounds, ascending.
+   */
   constructor(bounds: readonly number[]) {
     this.bounds = bounds;
     this.counts = new Array(bounds.length + 1).fill(0);

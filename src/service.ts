@@ -17,6 +17,7 @@ import { type Config, type ConfigInput, resolveConfig } from "./config.ts";
 import { healthResponse, METRICS_PATH, metricsResponse, registerRoutes, type RouteTarget } from "./core/app.ts";
 import { metricsText } from "./core/metrics.ts";
 import { openEventStream } from "./core/event_stream.ts";
+import { type Deflate, loadDeflate } from "./core/gzip.ts";
 import { type HealthReport, healthReport } from "./core/health.ts";
 import { HttpProblem } from "./core/problem.ts";
 import { Dispatcher } from "./dispatcher/dispatcher.ts";
@@ -192,6 +193,7 @@ class SsepgService implements Ssepg, RouteTarget {
   #queueWarned = false;
 
   readonly #authorize: Authorize | undefined;
+  #deflate: Deflate | undefined;
 
   constructor(config: Config, bus: Bus, logger: Logger, runtime: string, authorize?: Authorize) {
     this.config = config;
@@ -217,7 +219,12 @@ class SsepgService implements Ssepg, RouteTarget {
     return this.#draining;
   }
 
+  get gzipAvailable(): boolean {
+    return this.#deflate !== undefined;
+  }
+
   async start(): Promise<void> {
+    this.#deflate = await loadDeflate();
     try {
       await this.#bus.start({
         event: (envelope) => {
@@ -365,8 +372,13 @@ class SsepgService implements Ssepg, RouteTarget {
     return { id, topic: normalized };
   }
 
-  openStream(topics: string[], lastEventId: string | undefined): ReadableStream<Uint8Array> {
-    return openEventStream(this.#dispatcher, { topics, retry: this.config.retry, lastEventId });
+  openStream(topics: string[], lastEventId: string | undefined, gzip: boolean): ReadableStream<Uint8Array> {
+    return openEventStream(this.#dispatcher, {
+      topics,
+      retry: this.config.retry,
+      lastEventId,
+      gzip: gzip ? this.#deflate : undefined,
+    });
   }
 
   subscribe(

@@ -13,6 +13,7 @@ import type { Config } from "../config.ts";
 import { invalidTopicDetail, parseTopicList } from "../topic.ts";
 import { requireToken } from "./auth.ts";
 import { ALLOWED_METHODS, corsHeaders, withCors } from "./cors.ts";
+import { acceptsGzip } from "./gzip.ts";
 import { parsePublishBody, readBodyLimited } from "./body.ts";
 import type { HealthReport } from "./health.ts";
 import { HttpProblem, problemResponse } from "./problem.ts";
@@ -24,8 +25,10 @@ export interface RouteTarget {
   readonly draining: boolean;
   /** Publishes compact JSON `data`; resolves once committed. */
   publishCompact(topic: string, data: string): Promise<{ id: string }>;
-  /** Opens the SSE body for `topics`. */
-  openStream(topics: string[], lastEventId: string | undefined): ReadableStream<Uint8Array>;
+  /** Opens the SSE body for `topics`, gzip-encoded when asked. */
+  openStream(topics: string[], lastEventId: string | undefined, gzip: boolean): ReadableStream<Uint8Array>;
+  /** Whether streams can be gzip-encoded here. */
+  readonly gzipAvailable: boolean;
   /** The health report. */
   health(limit?: number): HealthReport;
   /** The Prometheus exposition. */
@@ -98,13 +101,15 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
       requireToken(c.req.raw, config.listenToken, config.allowQueryToken, "listen");
       await target.authorize(c.req.raw, topics, "listen");
       if (target.draining) throw draining();
+      const gzip = target.gzipAvailable && acceptsGzip(c.req.header("accept-encoding") ?? null);
+      const headers = gzip ? { ...STREAM_HEADERS, "Content-Encoding": "gzip" } : { ...STREAM_HEADERS };
       // Hono answers HEAD with the GET route; a HEAD must not open a subscription.
-      if (c.req.method === "HEAD") return new Response(null, { headers: STREAM_HEADERS });
+      if (c.req.method === "HEAD") return new Response(null, { headers });
       const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? undefined;
       // The runtime cancels the body when the client leaves, which unsubscribes; no
       // `request.signal` listener (Deno 2 aborts that signal after every response, too).
-      const body = target.openStream(topics, lastEventId === "" ? undefined : lastEventId);
-      return new Response(body, { headers: STREAM_HEADERS });
+      const body = target.openStream(topics, lastEventId === "" ? undefined : lastEventId, gzip);
+      return new Response(body, { headers });
     }),
   );
 

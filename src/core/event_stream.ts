@@ -10,9 +10,10 @@
  */
 
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
-import type { FrameStyle } from "../dispatcher/event.ts";
+import type { FrameStyle, StoredEvent } from "../dispatcher/event.ts";
 import type { Subscriber, SubscriberSink } from "../dispatcher/subscriber.ts";
 import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "../sse/frame.ts";
+import { compressConstant, type CompressedFrame, compressFrame, type Deflate, GzipStream } from "./gzip.ts";
 
 /** What one stream needs to know. */
 export interface EventStreamOptions {
@@ -24,6 +25,8 @@ export interface EventStreamOptions {
   readonly lastEventId?: string | undefined;
   /** Called once when the stream ends, however it ends. */
   readonly onEnd?: () => void;
+  /** gzip the stream with this compressor (shared pieces; see gzip.ts). */
+  readonly gzip?: Deflate | undefined;
 }
 
 /**
@@ -83,11 +86,15 @@ class EventStreamSink implements SubscriberSink {
   #waiting = false;
   #draining = false;
   #ended = false;
+  readonly #deflate: Deflate | undefined;
+  readonly #gzip: GzipStream | undefined;
 
   constructor(dispatcher: Dispatcher, options: EventStreamOptions) {
     this.#dispatcher = dispatcher;
     this.#options = options;
     this.#style = options.topics.length > 1 ? "topic" : "message";
+    this.#deflate = options.gzip;
+    this.#gzip = options.gzip ? new GzipStream() : undefined;
   }
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -116,27 +123,38 @@ class EventStreamSink implements SubscriberSink {
   #deliver(): void {
     if (!this.#waiting || this.#ended) return;
     const sub = this.#subscriber;
-    const chunks = this.#control;
+    const parts: (Uint8Array | StoredEvent)[] = this.#control;
     this.#control = [];
     if (!sub.closed) {
       const events = sub.take();
       if (sub.skipped) {
         this.#dispatcher.gaps++;
-        chunks.push(gapFrame(sub.lastId));
+        parts.push(gapFrame(sub.lastId));
       }
-      for (const event of events) chunks.push(event.frame(this.#style));
+      for (const event of events) parts.push(event);
     }
     const finishing = this.#draining && !sub.hasPending;
-    if (finishing) chunks.push(SHUTTING_DOWN);
-    if (chunks.length === 0) {
+    if (finishing) parts.push(SHUTTING_DOWN);
+    if (parts.length === 0) {
       sub.demand = true;
       return;
     }
     this.#waiting = false;
     sub.demand = false;
     sub.lastWriteAt = Date.now();
-    this.#controller.enqueue(concatBytes(chunks));
+    this.#controller.enqueue(this.#encode(parts));
     if (finishing) this.#finish();
+  }
+
+  /** One chunk for the socket: frames as they are, or their shared compressed pieces. */
+  #encode(parts: (Uint8Array | StoredEvent)[]): Uint8Array {
+    const style = this.#style;
+    if (!this.#gzip) return concatBytes(parts.map((p) => p instanceof Uint8Array ? p : p.frame(style)));
+    const deflate = this.#deflate!;
+    return this.#gzip.write(parts.map((p): CompressedFrame => {
+      if (!(p instanceof Uint8Array)) return p.encodedFrame(style, (frame) => compressFrame(frame, deflate));
+      return p === KEEP_ALIVE || p === SHUTTING_DOWN ? compressConstant(p, deflate) : compressFrame(p, deflate);
+    }));
   }
 
   ready(): void {
@@ -177,6 +195,8 @@ class EventStreamSink implements SubscriberSink {
   #finish(): void {
     if (this.#ended) return;
     try {
+      // A graceful end closes the gzip stream properly: final block and trailer.
+      if (this.#gzip) this.#controller.enqueue(this.#gzip.end());
       this.#controller.close();
     } catch {
       // Already closed or errored by the runtime.

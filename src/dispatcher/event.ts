@@ -48,6 +48,7 @@ export class StoredEvent implements SsepgEvent {
   readonly receivedAt: number;
   #message: Uint8Array | undefined;
   #named: Uint8Array | undefined;
+  #encoded: [unknown, unknown] | undefined;
 
   constructor(topic: string, data: string, id: string | undefined, seq: number, receivedAt = Date.now()) {
     this.topic = topic;
@@ -68,6 +69,20 @@ export class StoredEvent implements SsepgEvent {
       return this.#message ??= encodeEvent({ id: this.id, event: "message", data: this.data });
     }
     return this.#named ??= encodeEvent({ id: this.id, event: this.topic, data: this.data });
+  }
+
+  /**
+   * The frame transformed once per style by `encode` (e.g. compressed) and shared likewise.
+   * The first `encode` given for a style is the one whose result is kept.
+   *
+   * @param style As for {@link StoredEvent.frame}.
+   * @param encode Turns the frame's bytes into the shared form.
+   * @returns The cached result.
+   */
+  encodedFrame<T>(style: FrameStyle, encode: (frame: Uint8Array) => T): T {
+    const slot = style === "message" ? 0 : 1;
+    this.#encoded ??= [undefined, undefined];
+    return (this.#encoded[slot] ??= encode(this.frame(style))) as T;
   }
 
   /**

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { databaseUrl, uniqueTopic } from "../helpers/instances.ts";
 import { runtimesUnderTest, serverCommand, type ServerProcess, startProcess } from "../helpers/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
+import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { cases, type Target } from "./suite.ts";
 
 const publishToken = "conformance-publish";
@@ -53,19 +54,29 @@ for (const runtime of runtimesUnderTest()) {
           const ok = await t.step(c.name, () => c.fn(target));
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }
-        await t.step("SIGTERM: streams get ': server shutting down' and end; the process exits 0", async () => {
-          const topic = uniqueTopic("bye");
-          const client = await SseClient.open(`${a.url}/topics/${topic}/events`, {
-            headers: { authorization: `Bearer ${listenToken}` },
-          });
-          assert.deepEqual((await client.next()).retry, 5000);
-          assert.deepEqual((await client.next()).comments, [`listening ${topic}`]);
-          const code = a.stop("SIGTERM");
-          const bye = await client.next(5_000);
-          assert.deepEqual(bye.comments, ["server shutting down"]);
-          await client.waitForEnd(5_000);
-          assert.equal(await code, 0, a.stderr());
-        });
+        await t.step(
+          "SIGTERM: streams get ': server shutting down' and end (gzip ones with a valid trailer); the process exits 0",
+          async () => {
+            const topic = uniqueTopic("bye");
+            const gzipped = await GzipSseClient.open(`${a.url}/topics/${topic}/events`, {
+              authorization: `Bearer ${listenToken}`,
+            });
+            await gzipped.waitForText(`: listening ${topic}`);
+            const client = await SseClient.open(`${a.url}/topics/${topic}/events`, {
+              headers: { authorization: `Bearer ${listenToken}` },
+            });
+            assert.deepEqual((await client.next()).retry, 5000);
+            assert.deepEqual((await client.next()).comments, [`listening ${topic}`]);
+            const code = a.stop("SIGTERM");
+            const bye = await client.next(5_000);
+            assert.deepEqual(bye.comments, ["server shutting down"]);
+            await client.waitForEnd(5_000);
+            await gzipped.waitForEnd(5_000); // the inflater checked the final block, CRC and length
+            assert.ok(gzipped.text.endsWith(": server shutting down\n\n"));
+            await gzipped.close();
+            assert.equal(await code, 0, a.stderr());
+          },
+        );
       } finally {
         await Promise.all(servers.map((s) => s.stop("SIGTERM")));
       }

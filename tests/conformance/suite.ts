@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { SseClient } from "../helpers/sse_client.ts";
+import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { uniqueTopic, waitFor } from "../helpers/instances.ts";
 
 /** Two instances of one runtime on one database, and how to reach them. */
@@ -236,6 +237,41 @@ export const cases: Case[] = [
       assert.equal(gap.event, "gap");
       assert.deepEqual(JSON.parse(gap.data!), { lastEventId: "unknown-id" });
       await lost.close();
+    },
+  },
+  {
+    name: "gzip (Accept-Encoding): each event is decodable as soon as it is sent; gzip;q=0 gets plain text",
+    async fn(t) {
+      const topic = uniqueTopic("gzip");
+      const client = await GzipSseClient.open(`${t.a}/topics/${topic}/events`, lis(t));
+      try {
+        await client.waitForText(`: listening ${topic}\n\n`);
+        assert.equal(client.status, 200);
+        assert.equal(client.headers["content-encoding"], "gzip");
+        assert.equal(client.headers["content-type"], "text/event-stream; charset=utf-8");
+        assert.match(client.headers["vary"] ?? "", /Accept-Encoding/);
+        for (let i = 0; i < 3; i++) {
+          const { body } = await post(t, t.b, topic, { i, text: "compress me ".repeat(20) });
+          await client.waitForText(`id: ${body.id}\n`, 2_000); // no later event is needed to flush it
+        }
+        await client.waitForText(": keep-alive\n\n", t.keepAlive * 3);
+        assert.ok(
+          client.compressedBytes < client.text.length,
+          `${client.compressedBytes} compressed bytes for ${client.text.length} characters`,
+        );
+      } finally {
+        await client.close();
+      }
+      const refused = await fetch(`${t.a}/topics/${topic}/events`, {
+        method: "HEAD",
+        headers: { ...lis(t), "accept-encoding": "gzip;q=0, br" },
+      });
+      assert.equal(refused.headers.get("content-encoding"), null);
+      const accepted = await fetch(`${t.a}/topics/${topic}/events`, {
+        method: "HEAD",
+        headers: { ...lis(t), "accept-encoding": "br;q=1, gzip;q=0.5" },
+      });
+      assert.equal(accepted.headers.get("content-encoding"), "gzip");
     },
   },
   {

@@ -124,3 +124,34 @@ test("event stream sends : keep-alive when idle and event: gap when the bus repo
   await reader.cancel();
   dispatcher.close();
 });
+
+test("gzip event streams share each event's compressed bytes and end with a valid trailer", async () => {
+  const { gunzipSync } = await import("node:zlib");
+  const { loadDeflate } = await import("../../src/core/gzip.ts");
+  const deflate = (await loadDeflate())!;
+  const { dispatcher, publish } = setup(8);
+  const a = openEventStream(dispatcher, { topics: ["t"], retry: 1, gzip: deflate }).getReader();
+  const b = openEventStream(dispatcher, { topics: ["t"], retry: 1, gzip: deflate }).getReader();
+  const chunksA = [(await a.read()).value!];
+  const chunksB = [(await b.read()).value!];
+  const [ra, rb] = [a.read(), b.read()];
+  publish("t", '{"n":1}');
+  const [pa, pb] = await Promise.all([ra, rb]);
+  assert.equal(pa.value, pb.value, "one compressed piece, handed to both streams");
+  chunksA.push(pa.value!);
+  chunksB.push(pb.value!);
+  dispatcher.shutdown();
+  for (const [reader, chunks] of [[a, chunksA], [b, chunksB]] as const) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    const text = new TextDecoder().decode(gunzipSync(Buffer.concat(chunks)));
+    assert.equal(
+      text,
+      'retry: 1\n\n: listening t\n\nid: t-{"n":1}\nevent: message\ndata: {"n":1}\n\n: server shutting down\n\n',
+    );
+  }
+  dispatcher.close();
+});
