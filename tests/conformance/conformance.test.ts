@@ -17,6 +17,7 @@ const publishToken = "conformance-publish";
 const listenToken = "conformance-listen";
 const keepAlive = 300;
 const clientBuffer = 16;
+const corsOrigin = "https://app.example";
 
 for (const runtime of runtimesUnderTest()) {
   const command = serverCommand(runtime);
@@ -42,13 +43,24 @@ for (const runtime of runtimesUnderTest()) {
         SSEPG_KEEP_ALIVE: String(keepAlive),
         SSEPG_CLIENT_BUFFER: String(clientBuffer),
         SSEPG_GRACEFUL_DRAIN: "3s",
+        SSEPG_CORS_ORIGINS: corsOrigin,
+        SSEPG_ALLOW_QUERY_TOKEN: "true",
       };
       const servers: ServerProcess[] = await Promise.all([
         startProcess(runtime, { env }),
         startProcess(runtime, { env }),
       ]);
       const [a, b] = servers;
-      const target: Target = { runtime, a: a.url, b: b.url, publishToken, listenToken, keepAlive, clientBuffer };
+      const target: Target = {
+        runtime,
+        a: a.url,
+        b: b.url,
+        publishToken,
+        listenToken,
+        keepAlive,
+        clientBuffer,
+        corsOrigin,
+      };
       try {
         for (const c of cases) {
           const ok = await t.step(c.name, () => c.fn(target));

@@ -24,6 +24,8 @@ export interface Target {
   readonly keepAlive: number;
   /** clientBuffer the instances were started with. */
   readonly clientBuffer: number;
+  /** The one origin in corsOrigins. */
+  readonly corsOrigin: string;
 }
 
 /** One conformance case. */
@@ -272,6 +274,55 @@ export const cases: Case[] = [
         headers: { ...lis(t), "accept-encoding": "br;q=1, gzip;q=0.5" },
       });
       assert.equal(accepted.headers.get("content-encoding"), "gzip");
+    },
+  },
+  {
+    name: "CORS for the allowed origin on preflights, streams and errors; /metrics in Prometheus text",
+    async fn(t) {
+      const topic = uniqueTopic("cors");
+      const url = `${t.a}/topics/${topic}/events`;
+      const preflight = await fetch(url, {
+        method: "OPTIONS",
+        headers: {
+          origin: t.corsOrigin,
+          "access-control-request-method": "GET",
+          "access-control-request-headers": "last-event-id",
+        },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get("access-control-allow-origin"), t.corsOrigin);
+      assert.equal(preflight.headers.get("access-control-allow-headers"), "Authorization, Content-Type, Last-Event-ID");
+      await preflight.body?.cancel();
+      const client = await SseClient.open(`${url}?access_token=${t.listenToken}`, {
+        headers: { origin: t.corsOrigin },
+      });
+      assert.equal(client.response.headers.get("access-control-allow-origin"), t.corsOrigin);
+      assert.match(client.response.headers.get("vary") ?? "", /Origin/);
+      await client.close();
+      const denied = await fetch(url, { headers: { origin: t.corsOrigin } });
+      assert.equal(denied.status, 401);
+      assert.equal(denied.headers.get("access-control-allow-origin"), t.corsOrigin);
+      await denied.body?.cancel();
+      const foreign = await fetch(url, {
+        method: "OPTIONS",
+        headers: { origin: "https://elsewhere.example", "access-control-request-method": "GET" },
+      });
+      assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+      await foreign.body?.cancel();
+      const metrics = await fetch(`${t.a}/metrics`);
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      for (
+        const name of [
+          "ssepg_subscribers",
+          "ssepg_published_total",
+          "ssepg_delivered_frames_total",
+          "ssepg_listen_connected",
+        ]
+      ) {
+        assert.match(text, new RegExp(`^${name} \\d`, "m"), name);
+      }
+      assert.match(text, /^ssepg_fanout_latency_seconds_count \d+$/m);
     },
   },
   {

@@ -1,0 +1,114 @@
+/**
+ * Memory of gzip subscribers against plain ones, per runtime: starts ssepg (in-process bus)
+ * under Deno, Bun and Node, connects N idle subscribers (plain, then gzip) over raw sockets,
+ * sends a few events, and prints the server's RSS growth per connection and the gzip/plain ratio.
+ *
+ *     deno run -A bench/gzip_rss.ts [--connections 2000] [--runtimes deno,bun,node]
+ *
+ * Needs `npm install` (Bun) and `npm run build` (Node).
+ *
+ * @module
+ */
+
+import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+
+const args = Deno.args;
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const connections = Number(flag("connections", "2000"));
+const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
+const topics = 20;
+const encoder = new TextEncoder();
+
+function rssKb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+async function settle(pid: number): Promise<number> {
+  // RSS after the heap settles: the lowest of a few readings a little apart.
+  let low = Infinity;
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    low = Math.min(low, rssKb(pid));
+  }
+  return low;
+}
+
+async function health(url: string) {
+  return await (await fetch(`${url}/healthz?limit=0`)).json();
+}
+
+async function measure(runtime: Runtime, gzip: boolean): Promise<{ base: number; loaded: number; perConn: number }> {
+  const server = await startProcess(runtime, { env: { SSEPG_KEEP_ALIVE: "15s" } });
+  try {
+    // Warm up the code paths once so their one-time cost is not counted per connection.
+    await openSubscribers(server.url, 20, gzip).then(async (socks) => {
+      await publishAll(server.url);
+      for (const s of socks) s.close();
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const base = await settle(server.pid);
+    const socks = await openSubscribers(server.url, connections, gzip);
+    const deadline = Date.now() + 30_000;
+    while ((await health(server.url)).totals.subscribers < connections) {
+      if (Date.now() > deadline) throw new Error("subscribers did not all connect");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await publishAll(server.url);
+    await new Promise((r) => setTimeout(r, 1000));
+    const loaded = await settle(server.pid);
+    for (const s of socks) s.close();
+    return { base, loaded, perConn: (loaded - base) / connections };
+  } finally {
+    await server.stop("SIGKILL");
+  }
+}
+
+async function openSubscribers(url: string, n: number, gzip: boolean): Promise<Deno.Conn[]> {
+  const u = new URL(url);
+  const socks: Deno.Conn[] = [];
+  for (let i = 0; i < n; i++) {
+    const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+    const request = `GET /topics/rss-${i % topics}/events HTTP/1.1\r\nHost: ${u.host}\r\n` +
+      (gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n";
+    await conn.write(encoder.encode(request));
+    // Read and discard, like a healthy client.
+    void (async () => {
+      const buffer = new Uint8Array(16_384);
+      try {
+        while ((await conn.read(buffer)) !== null) { /* discard */ }
+      } catch { /* closed */ }
+    })();
+    socks.push(conn);
+  }
+  return socks;
+}
+
+async function publishAll(url: string): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    await Promise.all(Array.from({ length: topics }, (_, t) =>
+      fetch(`${url}/topics/rss-${t}/events`, {
+        method: "POST",
+        body: JSON.stringify({ data: { round, text: "the quick brown fox jumps over the lazy dog ".repeat(4) } }),
+      }).then((r) => r.body?.cancel())));
+  }
+}
+
+console.log(`gzip vs plain subscriber memory: ${connections} idle connections over ${topics} topics, 5 events each`);
+console.log("runtime  plain KB/conn  gzip KB/conn  gzip/plain");
+for (const runtime of runtimes) {
+  if (!Array.isArray(serverCommand(runtime))) {
+    console.log(`${runtime.padEnd(8)} not available`);
+    continue;
+  }
+  const plain = await measure(runtime, false);
+  const gzip = await measure(runtime, true);
+  console.log(
+    `${runtime.padEnd(8)} ${plain.perConn.toFixed(1).padStart(13)} ${gzip.perConn.toFixed(1).padStart(13)} ${
+      (gzip.perConn / plain.perConn).toFixed(2).padStart(11)
+    }`,
+  );
+}
