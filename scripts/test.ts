@@ -7,7 +7,8 @@
  *    tsc when it is installed). With `CI=true` a missing runtime fails the run; elsewhere the
  *    suites that need it report NOT RUN and are not counted.
  * 3. Runs, side by side: `deno test` (unit, integration, conformance, package), `bun test`
- *    (unit), and the long stream-hold test (about five minutes).
+ *    (unit), the long stream-hold test (about five minutes) and the browser test (EventSource
+ *    in headless Chromium, on `node --test`, where Chromium is installed).
  *
  * Arguments: `--only-main` runs just the main `deno test`; paths replace its default
  * directories; other flags go to it (e.g. `--coverage=coverage`).
@@ -56,6 +57,9 @@ if (node && tsc) {
   if (!build.success) fail(`npm build failed:\n${decoder.decode(build.stdout)}${decoder.decode(build.stderr)}`);
   runtimes.push("node");
 } else missing.push(node ? "node build (npm install brings tsc)" : "node");
+const chromium = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+const hasChromium = await Deno.stat(chromium).then(() => true, () => false);
+if (!hasChromium) missing.push(`the browser test (no Chromium at ${chromium}: apt-get install chromium)`);
 if (missing.length > 0) {
   if (ci) fail(`CI needs every runtime; missing: ${missing.join(", ")}`);
   console.error(`test: NOT RUN on missing runtimes: ${missing.join(", ")}`);
@@ -87,6 +91,9 @@ const suites: Suite[] = [
 if (!onlyMain) {
   suites.push({ name: "long stream hold", command: Deno.execPath(), args: ["test", "-A", "tests/long"] });
   if (bun) suites.push({ name: "bun test", command: bun, args: ["test", "tests/unit"] });
+  if (node && runtimes.includes("node") && hasChromium) {
+    suites.push({ name: "browser (node --test)", command: node, args: ["--test", "tests/browser/"] });
+  }
 }
 
 const children = suites.map((suite) => ({

@@ -66,6 +66,27 @@ for (const runtime of runtimesUnderTest()) {
           const ok = await t.step(c.name, () => c.fn(target));
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }
+        await t.step("with a health port, health and metrics are served only there", async () => {
+          const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+          const healthPort = (probe.addr as Deno.NetAddr).port;
+          probe.close();
+          const server = await startProcess(runtime, { env: { ...env, SSEPG_HEALTH_PORT: String(healthPort) } });
+          try {
+            const health = await fetch(`http://127.0.0.1:${healthPort}/healthz`);
+            assert.equal(health.status, 200);
+            assert.match((await health.json()).runtime, new RegExp(`^${runtime} `));
+            const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`);
+            assert.equal(metrics.status, 200);
+            await metrics.body?.cancel();
+            for (const path of ["/healthz", "/metrics"]) {
+              const main = await fetch(`${server.url}${path}`);
+              assert.equal(main.status, 404, path);
+              await main.body?.cancel();
+            }
+          } finally {
+            assert.equal(await server.stop("SIGTERM"), 0);
+          }
+        });
         await t.step(
           "SIGTERM: streams get ': server shutting down' and end (gzip ones with a valid trailer); the process exits 0",
           async () => {

@@ -107,3 +107,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "queue usage is polled into health; alterSystemMaxNotifyMB is applied on PostgreSQL 17+ or skipped with the reason",
+  ...dbTest,
+  async fn() {
+    const lines: string[] = [];
+    const logger = {
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(m),
+      error: (m: string) => lines.push(m),
+    };
+    const admin = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
+    const [{ version }] = await admin`select current_setting('server_version_num')::int as version`;
+    const server = await startServer({
+      databaseUrl: databaseUrl(),
+      alterSystemMaxNotifyMB: 64,
+      queuePollInterval: 100,
+      logger,
+    });
+    try {
+      await waitFor(() => typeof server.service.health().totals.queue_usage === "number", 3_000, "a queue poll");
+      assert.equal(server.service.health().totals.queue_usage, 0);
+      assert.match(await (await fetch(`${server.url}/metrics`)).text(), /^ssepg_notify_queue_usage 0$/m);
+      if (version >= 170000) {
+        assert.ok(
+          lines.some((l) => /max_notify_queue_pages .*takes effect after a PostgreSQL restart/.test(l)),
+          lines.join("\n"),
+        );
+        const [row] =
+          await admin`select setting from pg_file_settings where name = 'max_notify_queue_pages' and applied is not null`;
+        assert.equal(row?.setting, String(64 * 128));
+      } else {
+        assert.ok(lines.some((l) => /alterSystemMaxNotifyMB skipped: .*PostgreSQL 17\+/.test(l)), lines.join("\n"));
+      }
+    } finally {
+      if (version >= 170000) await admin.unsafe("alter system reset max_notify_queue_pages");
+      await admin.end();
+      await server.shutdown();
+    }
+  },
+});
