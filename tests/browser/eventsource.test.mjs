@@ -102,12 +102,12 @@ async function publish(base, topic, data) {
 const page = (api, topic, query) =>
   `<!doctype html><meta charset="utf-8"><title>ssepg</title>
 <script>
-  window.received = []; window.gaps = []; window.errors = 0; window.opens = 0;
+  globalThis.received = []; globalThis.gaps = []; globalThis.errors = 0; globalThis.opens = 0;
   const source = new EventSource(${JSON.stringify(api)} + "/topics/${topic}/events?access_token=listen${query}");
-  source.onopen = () => window.opens++;
-  source.onerror = () => window.errors++;
-  source.onmessage = (e) => window.received.push({ id: e.lastEventId, data: JSON.parse(e.data) });
-  source.addEventListener("gap", (e) => window.gaps.push(JSON.parse(e.data)));
+  source.onopen = () => globalThis.opens++;
+  source.onerror = () => globalThis.errors++;
+  source.onmessage = (e) => globalThis.received.push({ id: e.lastEventId, data: JSON.parse(e.data) });
+  source.addEventListener("gap", (e) => globalThis.gaps.push(JSON.parse(e.data)));
 </script>`;
 
 for (const runtime of runtimes) {
@@ -159,12 +159,12 @@ for (const runtime of runtimes) {
           if (response.url().includes("/events")) encodings.push((await response.allHeaders())["content-encoding"]);
         });
         await tab.goto(`${pageOrigin}/?api=${encodeURIComponent(lb.url)}`);
-        await tab.waitForFunction(() => window.opens === 1, null, { timeout: 10_000 });
+        await tab.waitForFunction(() => globalThis.opens === 1, null, { timeout: 10_000 });
 
         const ids = [];
         for (let i = 0; i < 3; i++) ids.push(await publish(a.url, topic, { i }));
-        await tab.waitForFunction((n) => window.received.length >= n, 3, { timeout: 10_000 });
-        assert.deepEqual(await tab.evaluate(() => window.received.map((e) => e.id)), ids);
+        await tab.waitForFunction((n) => globalThis.received.length >= n, 3, { timeout: 10_000 });
+        assert.deepEqual(await tab.evaluate(() => globalThis.received.map((e) => e.id)), ids);
         assert.ok(encodings.includes("gzip"), `the stream was gzip-encoded (${encodings})`);
 
         // Instance A goes away; the balancer sends the next connection to B. Events published while
@@ -173,11 +173,11 @@ for (const runtime of runtimes) {
         a.child.kill("SIGTERM");
         await once(a.child, "exit");
         for (let i = 3; i < 6; i++) ids.push(await publish(b.url, topic, { i }));
-        await tab.waitForFunction((n) => window.received.length >= n, 6, { timeout: 15_000 });
+        await tab.waitForFunction((n) => globalThis.received.length >= n, 6, { timeout: 15_000 });
         const afterFailover = await tab.evaluate(() => ({
-          ids: window.received.map((e) => e.id),
-          opens: window.opens,
-          gaps: window.gaps,
+          ids: globalThis.received.map((e) => e.id),
+          opens: globalThis.opens,
+          gaps: globalThis.gaps,
         }));
         assert.deepEqual(afterFailover.ids, ids, "every event exactly once, in order, across the failover");
         assert.ok(afterFailover.opens >= 2, "EventSource reconnected on its own");
@@ -190,11 +190,11 @@ for (const runtime of runtimes) {
         await second.goto(
           `${pageOrigin}/?api=${encodeURIComponent(b.url)}&q=${encodeURIComponent("&lastEventId=long-gone")}`,
         );
-        await second.waitForFunction(() => window.gaps.length === 1, null, { timeout: 10_000 });
-        assert.deepEqual(await second.evaluate(() => window.gaps), [{ lastEventId: "long-gone" }]);
+        await second.waitForFunction(() => globalThis.gaps.length === 1, null, { timeout: 10_000 });
+        assert.deepEqual(await second.evaluate(() => globalThis.gaps), [{ lastEventId: "long-gone" }]);
         const live = await publish(b.url, topic, { i: "live" });
-        await second.waitForFunction(() => window.received.length === 1, null, { timeout: 10_000 });
-        assert.equal(await second.evaluate(() => window.received[0].id), live);
+        await second.waitForFunction(() => globalThis.received.length === 1, null, { timeout: 10_000 });
+        assert.equal(await second.evaluate(() => globalThis.received[0].id), live);
       } finally {
         await browser?.close();
         lb.close();
