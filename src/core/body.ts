@@ -5,6 +5,7 @@
  */
 
 import { compactMember } from "../json.ts";
+import { concatBytes } from "../sse/frame.ts";
 import { HttpProblem } from "./problem.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -67,14 +68,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
 }
 
 /**

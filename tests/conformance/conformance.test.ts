@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { databaseUrl, uniqueTopic } from "../helpers/instances.ts";
+import { databaseUrl, freePort, uniqueTopic } from "../helpers/instances.ts";
 import { runtimesUnderTest, serverCommand, type ServerProcess, startProcess } from "../helpers/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 import { GzipSseClient } from "../helpers/gzip_client.ts";
@@ -67,9 +67,7 @@ for (const runtime of runtimesUnderTest()) {
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }
         await t.step("with a health port, health and metrics are served only there", async () => {
-          const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-          const healthPort = (probe.addr as Deno.NetAddr).port;
-          probe.close();
+          const healthPort = freePort();
           const server = await startProcess(runtime, { env: { ...env, SSEPG_HEALTH_PORT: String(healthPort) } });
           try {
             const health = await fetch(`http://127.0.0.1:${healthPort}/healthz`);

@@ -60,3 +60,11 @@ export async function waitFor(
 
 /** Options for Deno.test that skip the sanitizers for tests holding sockets to PostgreSQL. */
 export const dbTest = { sanitizeOps: false, sanitizeResources: false } as const;
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { databaseUrl, dbTest, startServer, uniqueTopic, waitFor } from "../helpers/instances.ts";
+import { databaseUrl, dbTest, freePort, startServer, uniqueTopic, waitFor } from "../helpers/instances.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -13,13 +13,6 @@ function cli(args: string[], env: Record<string, string> = {}) {
     stdout: "piped",
     stderr: "piped",
   });
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test({

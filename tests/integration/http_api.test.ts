@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { databaseUrl, dbTest, publish, startServer, uniqueTopic } from "../helpers/instances.ts";
+import { databaseUrl, dbTest, freePort, publish, startServer, uniqueTopic } from "../helpers/instances.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 async function problem(response: Response, status: number): Promise<Record<string, unknown>> {
@@ -238,9 +238,7 @@ Deno.test({
   name: "with healthPort, health is served only there (404 on the main port)",
   ...dbTest,
   async fn() {
-    const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-    const healthPort = (probe.addr as Deno.NetAddr).port;
-    probe.close();
+    const healthPort = freePort();
     const server = await startServer({ databaseUrl: databaseUrl(), healthPort });
     try {
       assert.equal(server.healthUrl, `http://127.0.0.1:${healthPort}`);

@@ -5,16 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { databaseUrl, uniqueTopic, waitFor } from "../helpers/instances.ts";
+import { databaseUrl, freePort, uniqueTopic, waitFor } from "../helpers/instances.ts";
 import { root, type Runtime, runtimesUnderTest, which } from "../helpers/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 interface Example {
   name: string;
