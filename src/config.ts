@@ -57,6 +57,8 @@ export interface Config {
   readonly maxNotifyBytes: number;
   /** Upper bound of one POST body in bytes. */
   readonly maxBodyBytes: number;
+  /** Time allowed to receive a whole POST body (slow senders get 408). */
+  readonly bodyTimeout: number;
   /** How long shutdown waits for queued frames to reach subscribers. */
   readonly gracefulDrain: number;
   /** NOTIFY queue usage (0..1) above which a warning is logged. */
@@ -401,6 +403,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "largest POST body in bytes",
     min: 2,
     max: 64 * 1_048_576,
+  },
+  {
+    name: "bodyTimeout",
+    flag: "--body-timeout",
+    env: "SSEPG_BODY_TIMEOUT",
+    kind: "duration",
+    default: 30 * SECOND,
+    group: "limits",
+    help: "time allowed to receive a POST body (slower senders get 408)",
+    min: 100,
+    max: 10 * MINUTE,
   },
   {
     name: "gracefulDrain",

@@ -129,7 +129,7 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
       requireToken(c.req.raw, config.publishToken, false, "publish");
       await target.authorize(c.req.raw, topics, "publish");
       if (target.draining) throw draining();
-      const data = parsePublishBody(await readBodyLimited(c.req.raw, config.maxBodyBytes));
+      const data = parsePublishBody(await readBodyLimited(c.req.raw, config.maxBodyBytes, config.bodyTimeout));
       const { id } = await target.publishCompact(topics[0], data);
       return new Response(`{"id":${JSON.stringify(id)},"topic":"${topics[0]}","data":${data}}`, {
         headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },

@@ -39,8 +39,9 @@ export function bodyTooLarge(limit: number, size: number | string): HttpProblem 
  *
  * @param request The request.
  * @param limit `maxBodyBytes`.
+ * @param timeout `bodyTimeout` in ms: the whole body must arrive within it.
  * @returns The body bytes.
- * @throws {HttpProblem} 413 when the body is larger than `limit`.
+ * @throws {HttpProblem} 413 when the body is larger than `limit`, 408 when it is too slow.
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ export function bodyTooLarge(limit: number, size: number | string): HttpProblem 
  * await readBodyLimited(new Request("http://x/", { method: "POST", body: "{}" }), 10);
  * ```
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(request: Request, limit: number, timeout = 30_000): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
     await request.body?.cancel().catch(() => {});
@@ -58,16 +59,30 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), timeout));
   for (;;) {
-    const { done, value } = await reader.read();
+    const next = await Promise.race([reader.read(), expired]).catch((error) => {
+      clearTimeout(timer);
+      throw error;
+    });
+    if (next === "timeout") {
+      await reader.cancel().catch(() => {});
+      throw new HttpProblem(408, "body-timeout", "Request timeout", `The body did not arrive within ${timeout} ms`, {
+        Connection: "close",
+      });
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
+      clearTimeout(timer);
       await reader.cancel().catch(() => {});
       throw bodyTooLarge(limit, `more than ${limit}`);
     }
     chunks.push(value);
   }
+  clearTimeout(timer);
   return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
 }
 

@@ -18,6 +18,7 @@ const listenToken = "conformance-listen";
 const keepAlive = 300;
 const clientBuffer = 16;
 const corsOrigin = "https://app.example";
+const bodyTimeout = 500;
 
 for (const runtime of runtimesUnderTest()) {
   const command = serverCommand(runtime);
@@ -44,6 +45,7 @@ for (const runtime of runtimesUnderTest()) {
         SSEPG_CLIENT_BUFFER: String(clientBuffer),
         SSEPG_GRACEFUL_DRAIN: "3s",
         SSEPG_CORS_ORIGINS: corsOrigin,
+        SSEPG_BODY_TIMEOUT: String(bodyTimeout),
         SSEPG_ALLOW_QUERY_TOKEN: "true",
       };
       const servers: ServerProcess[] = await Promise.all([
@@ -60,6 +62,7 @@ for (const runtime of runtimesUnderTest()) {
         keepAlive,
         clientBuffer,
         corsOrigin,
+        bodyTimeout,
       };
       try {
         for (const c of cases) {

@@ -26,6 +26,8 @@ export interface Target {
   readonly clientBuffer: number;
   /** The one origin in corsOrigins. */
   readonly corsOrigin: string;
+  /** bodyTimeout the instances were started with, in ms. */
+  readonly bodyTimeout: number;
 }
 
 /** One conformance case. */
@@ -151,6 +153,27 @@ export const cases: Case[] = [
         .catch(() => undefined); // the server may close the connection before the upload ends
       if (streamed) await expectProblem(streamed, 413);
       assert.equal((await health(t.a)).status, 200, "the server survived oversized bodies");
+      // A body that trickles in too slowly is cut off with 408 after bodyTimeout.
+      const slow = await Deno.connect({ hostname: new URL(t.a).hostname, port: Number(new URL(t.a).port) });
+      try {
+        await slow.write(new TextEncoder().encode(
+          `POST /topics/${topic}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.publishToken}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"data":`,
+        ));
+        const started = Date.now();
+        const buffer = new Uint8Array(4096);
+        let answer = "";
+        while (!answer.includes("\r\n\r\n")) {
+          const n = await slow.read(buffer);
+          if (n === null) break;
+          answer += new TextDecoder().decode(buffer.subarray(0, n));
+        }
+        assert.match(answer, /^HTTP\/1\.1 408/, answer);
+        assert.ok(Date.now() - started < t.bodyTimeout + 3_000, `answered after ${Date.now() - started} ms`);
+      } finally {
+        slow.close();
+      }
+      assert.equal((await health(t.a)).status, 200, "the server survived a slow body");
       const unauthorized = await fetch(url, { method: "POST", body: '{"data":1}' });
       assert.match(unauthorized.headers.get("www-authenticate") ?? "", /^Bearer/);
       await expectProblem(unauthorized, 401);

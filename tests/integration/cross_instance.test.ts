@@ -164,3 +164,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "mixed fleet: Go-style envelopes without id and ours interleave on one topic in one order everywhere",
+  ...dbTest,
+  async fn() {
+    const url = databaseUrl();
+    const [a, b] = await Promise.all([startServer({ databaseUrl: url }), startServer({ databaseUrl: url })]);
+    const topic = uniqueTopic("mixed");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const clients = await Promise.all([a, b].map((s) => SseClient.open(`${s.url}/topics/${topic}/events`)));
+    try {
+      const expected: { id: string | undefined; data: string }[] = [];
+      for (let i = 0; i < 6; i++) {
+        if (i % 2 === 0) {
+          // A Go instance publishes: its envelope has no id.
+          await sql`select pg_notify(${channelFor(topic, 8)}, ${JSON.stringify({ topic, data: { go: i } })})`;
+          expected.push({ id: undefined, data: `{"go":${i}}` });
+        } else {
+          const { body } = await publish(i % 4 === 1 ? a.url : b.url, topic, { ts: i });
+          expected.push({ id: body.id as string, data: `{"ts":${i}}` });
+        }
+      }
+      for (const client of clients) {
+        const events = await client.events(expected.length);
+        assert.deepEqual(events.map((e) => ({ id: e.id, data: e.data })), expected);
+      }
+      // Resuming after one of ours replays what followed, Go events included.
+      const resumed = await SseClient.open(`${b.url}/topics/${topic}/events`, {
+        headers: { "Last-Event-ID": expected[1].id! },
+      });
+      const replay = await resumed.events(expected.length - 2);
+      assert.deepEqual(replay.map((e) => e.data), expected.slice(2).map((e) => e.data));
+      await resumed.close();
+    } finally {
+      await sql.end();
+      await Promise.all(clients.map((c) => c.close()));
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    }
+  },
+});

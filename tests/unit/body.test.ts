@@ -49,3 +49,22 @@ test("readBodyLimited() refuses bodies over the limit by header or by stream", a
     (e: unknown) => e instanceof HttpProblem && e.status === 413,
   );
 });
+
+test("readBodyLimited() answers 408 when the body does not arrive within the timeout", async () => {
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"data":'));
+      // ...and nothing more: a slow-loris sender.
+    },
+  });
+  const started = Date.now();
+  await assert.rejects(
+    readBodyLimited(
+      new Request("http://x/", { method: "POST", body: stalled, duplex: "half" } as RequestInit),
+      1000,
+      100,
+    ),
+    (e: unknown) => e instanceof HttpProblem && e.status === 408 && e.headers.Connection === "close",
+  );
+  assert.ok(Date.now() - started < 2_000);
+});

@@ -41,6 +41,7 @@ test("resolveConfig() gives the SPEC §2 defaults", () => {
   assert.equal(c.clientBuffer, 64);
   assert.equal(c.maxNotifyBytes, 7900);
   assert.equal(c.maxBodyBytes, 262_144);
+  assert.equal(c.bodyTimeout, 30_000);
   assert.equal(c.gracefulDrain, 10_000);
   assert.equal(c.queueWarnThreshold, 0.5);
   assert.equal(c.queuePollInterval, 30_000);
@@ -69,6 +70,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_CLIENT_BUFFER: "32",
     SSEPG_MAX_NOTIFY_BYTES: "4000",
     SSEPG_MAX_BODY_BYTES: "1000",
+    SSEPG_BODY_TIMEOUT: "5s",
     SSEPG_GRACEFUL_DRAIN: "2s",
     SSEPG_QUEUE_WARN_THRESHOLD: "0.8",
     SSEPG_QUEUE_POLL_INTERVAL: "1m",
@@ -96,6 +98,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     clientBuffer: 32,
     maxNotifyBytes: 4000,
     maxBodyBytes: 1000,
+    bodyTimeout: 5_000,
     gracefulDrain: 2_000,
     queueWarnThreshold: 0.8,
     queuePollInterval: 60_000,
