@@ -6,7 +6,7 @@
  * 2. Runtimes: Deno always; Bun from node_modules or PATH; Node with `dist/` (built here with
  *    tsc when it is installed). With `CI=true` a missing runtime fails the run; elsewhere the
  *    suites that need it report NOT RUN and are not counted.
- * 3. Runs, side by side: `deno test` (unit, integration, conformance, package), `bun test`
+ * 3. Runs, side by side: `deno test` (unit, integration, conformance, package, reliability), `bun test`
  *    (unit), the long stream-hold test (about five minutes) and the browser test (EventSource
  *    in headless Chromium, on `node --test`, where Chromium is installed).
  *
@@ -83,7 +83,9 @@ const suites: Suite[] = [
       "test",
       "-A",
       ...testFlags,
-      ...(paths.length > 0 ? paths : ["tests/unit", "tests/integration", "tests/conformance", "tests/package"]),
+      ...(paths.length > 0
+        ? paths
+        : ["tests/unit", "tests/integration", "tests/conformance", "tests/package", "tests/reliability"]),
     ],
     live: true,
   },

@@ -22,6 +22,11 @@ export interface EmbeddedPostgres {
   readonly url: string;
   /** Stops the server and deletes its data directory. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown, clients cut off), waits `downMs`, and starts it again on
+   * the same port and data: a database restart, for fault tests.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** Options of {@link startEmbeddedPostgres}. */
@@ -68,49 +73,66 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     ids,
     log,
   );
-  const server = spawn(join(binDir, "postgres"), [
-    "-D",
-    data,
-    "-p",
-    String(port),
-    "-k",
-    dir,
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
-    "-c",
-    "max_connections=200",
-  ], { ...ids, stdio: ["ignore", "pipe", "pipe"] });
-  let ready = false;
-  const watch = (b: unknown) => {
-    const text = String(b);
-    if (text.includes("ready to accept connections")) ready = true;
-    log(text);
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(join(binDir, "postgres"), [
+      "-D",
+      data,
+      "-p",
+      String(port),
+      "-k",
+      dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
+    ], { ...ids, stdio: ["ignore", "pipe", "pipe"] });
+    let ready = false;
+    const watch = (b: unknown) => {
+      const text = String(b);
+      if (text.includes("ready to accept connections")) ready = true;
+      log(text);
+    };
+    child.stdout?.on("data", watch);
+    child.stderr?.on("data", watch);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      await waitForPort(port, options.startTimeout ?? 60_000, child, () => ready);
+    } catch (error) {
+      child.kill("SIGKILL");
+      throw error;
+    }
+    return { child, exited };
   };
-  server.stdout?.on("data", watch);
-  server.stderr?.on("data", watch);
-  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  const halt = async (server: { child: ChildProcess; exited: Promise<void> }) => {
+    if (server.child.exitCode !== null) return;
+    server.child.kill("SIGINT"); // fast shutdown: clients are disconnected at once
+    const timer = setTimeout(() => server.child.kill("SIGKILL"), 10_000);
+    await server.exited;
+    clearTimeout(timer);
+  };
+
+  let server: { child: ChildProcess; exited: Promise<void> };
   try {
-    await waitForPort(port, options.startTimeout ?? 60_000, server, () => ready);
+    server = await launch();
   } catch (error) {
-    server.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw error;
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async restart(downMs = 0) {
+      await halt(server);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = await launch();
+    },
     async stop() {
-      if (server.exitCode === null) {
-        server.kill("SIGINT"); // fast shutdown
-        const timer = setTimeout(() => server.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await halt(server);
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     },
   };

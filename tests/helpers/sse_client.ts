@@ -49,6 +49,7 @@ export class SseClient {
   /** Everything received so far, raw. */
   raw = "";
   #ended = false;
+  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
 
   private constructor(response: Response) {
     this.response = response;
@@ -86,12 +87,15 @@ export class SseClient {
         throw new Error(`No SSE block within ${timeout} ms; received so far: ${JSON.stringify(this.raw.slice(-500))}`);
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
+      // A read that outlives a timeout is kept for the next call, so no chunk is ever lost.
+      this.#pending ??= this.#reader.read();
       const result = await Promise.race([
-        this.#reader.read(),
+        this.#pending,
         new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), left)),
       ]);
       clearTimeout(timer);
       if (result === "timeout") continue;
+      this.#pending = undefined;
       if (result.done) {
         this.#ended = true;
         continue;
