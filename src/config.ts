@@ -51,6 +51,8 @@ export interface Config {
   readonly notifyShards: number;
   /** Events kept per topic for resume; a power of two. */
   readonly ringCapacity: number;
+  /** Cap on the bytes all topic rings hold together; idle topics are evicted first. */
+  readonly maxRingBytes: number;
   /** Frames queued for one subscriber before it is disconnected. */
   readonly clientBuffer: number;
   /** Upper bound of one NOTIFY payload in UTF-8 bytes. */
@@ -369,6 +371,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     max: 1_048_576,
     rule: (v: number) => (v & (v - 1)) !== 0 ? "a power of two" : undefined,
+  },
+  {
+    name: "maxRingBytes",
+    flag: "--max-ring-bytes",
+    env: "SSEPG_MAX_RING_BYTES",
+    kind: "int",
+    default: 268_435_456,
+    group: "limits",
+    help: "bytes all topic rings may hold together; idle topics are evicted first",
+    min: 65_536,
+    max: 2 ** 40,
   },
   {
     name: "clientBuffer",

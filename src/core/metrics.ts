@@ -84,6 +84,18 @@ export function metricsText(sources: MetricsSources): string {
     ),
     metric("ssepg_gaps_total", "counter", "event: gap notices sent.", `ssepg_gaps_total ${dispatcher.gaps}`),
     metric(
+      "ssepg_evicted_topics_total",
+      "counter",
+      "Idle topics freed to stay under maxRingBytes.",
+      `ssepg_evicted_topics_total ${dispatcher.evictedTopics}`,
+    ),
+    metric(
+      "ssepg_evicted_events_total",
+      "counter",
+      "Events dropped from rings to stay under maxRingBytes.",
+      `ssepg_evicted_events_total ${dispatcher.evictedEvents}`,
+    ),
+    metric(
       "ssepg_notify_batches_total",
       "counter",
       "Statements that carried publishes to the bus.",

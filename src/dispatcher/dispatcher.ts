@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   readonly keepAlive: number;
   /** A topic without subscribers is freed after this many ms without activity. */
   readonly topicIdleTimeout: number;
+  /** Cap on the bytes all rings hold together; idle topics are evicted first. @default Infinity */
+  readonly maxRingBytes?: number;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -139,6 +141,11 @@ export class Dispatcher {
   readonly #keepAliveTick: number;
   #flushQueued = false;
   #seq = 0;
+  /** Bytes held by all rings (the sum of the topics' retainedBytes). */
+  #retained = 0;
+  /** Topics freed and events dropped to stay under maxRingBytes. */
+  evictedTopics = 0;
+  evictedEvents = 0;
   #closed = false;
   /** Events replayed to resuming subscribers. */
   replayed = 0;
@@ -204,7 +211,13 @@ export class Dispatcher {
     const event = new StoredEvent(envelope.topic, envelope.data, envelope.id, this.#seq++, this.#now());
     const publishedAt = envelope.id === undefined ? undefined : publishTime(envelope.id);
     if (publishedAt !== undefined) this.latency.observe(Math.max(0, event.receivedAt - publishedAt) / 1000);
+    const before = topic.retainedBytes;
     topic.append(event);
+    this.#retained += topic.retainedBytes - before;
+    // Keep #topics in least-recently-active order, so eviction starts with the stalest topic.
+    this.#topics.delete(topic.name);
+    this.#topics.set(topic.name, topic);
+    if (this.#retained > (this.options.maxRingBytes ?? Infinity)) this.#evict(topic);
     topic.pendingDispatch++;
     this.#dirty.add(topic);
     if (!this.#flushQueued) {
@@ -326,16 +339,46 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Brings the rings back under `maxRingBytes`: first frees whole topics without subscribers,
+   * least recently active first; then drops the oldest events of the other topics, stalest
+   * topic first (their subscribers get a gap notice if they had not read them). The topic that
+   * just received an event keeps at least that event.
+   */
+  #evict(current: TopicState): void {
+    const cap = this.options.maxRingBytes ?? Infinity;
+    for (const topic of this.#topics.values()) {
+      if (this.#retained <= cap) return;
+      if (topic.subscribers.size > 0 || topic === current) continue;
+      this.#free(topic);
+      this.evictedTopics++;
+    }
+    for (const topic of this.#topics.values()) {
+      while (this.#retained > cap && topic.ring.size > (topic === current ? 1 : 0)) {
+        const dropped = topic.ring.shift()!;
+        topic.retainedBytes -= dropped.retainedBytes;
+        this.#retained -= dropped.retainedBytes;
+        this.evictedEvents++;
+      }
+      if (this.#retained <= cap) return;
+    }
+  }
+
+  #free(topic: TopicState): void {
+    this.#freed.published += topic.published;
+    this.#freed.broadcast += topic.broadcast;
+    this.#freed.deliveredFrames += topic.deliveredFrames;
+    this.#freed.droppedClients += topic.droppedClients;
+    this.#retained -= topic.retainedBytes;
+    this.#topics.delete(topic.name);
+  }
+
   /** Frees topics that have had no subscribers and no events for `topicIdleTimeout`. */
   freeIdleTopics(): void {
     const cutoff = this.#now() - this.options.topicIdleTimeout;
-    for (const [name, topic] of this.#topics) {
+    for (const topic of [...this.#topics.values()]) {
       if (topic.subscribers.size === 0 && topic.lastActivity <= cutoff && topic.pendingDispatch === 0) {
-        this.#freed.published += topic.published;
-        this.#freed.broadcast += topic.broadcast;
-        this.#freed.deliveredFrames += topic.deliveredFrames;
-        this.#freed.droppedClients += topic.droppedClients;
-        this.#topics.delete(name);
+        this.#free(topic);
       }
     }
   }

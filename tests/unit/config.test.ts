@@ -38,6 +38,7 @@ test("resolveConfig() gives the SPEC §2 defaults", () => {
   assert.equal(c.retry, 5_000);
   assert.equal(c.notifyShards, 8);
   assert.equal(c.ringCapacity, 1024);
+  assert.equal(c.maxRingBytes, 268_435_456);
   assert.equal(c.clientBuffer, 64);
   assert.equal(c.maxNotifyBytes, 7900);
   assert.equal(c.maxBodyBytes, 262_144);
@@ -67,6 +68,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_RETRY: "250ms",
     SSEPG_NOTIFY_SHARDS: "16",
     SSEPG_RING_CAPACITY: "256",
+    SSEPG_MAX_RING_BYTES: "1048576",
     SSEPG_CLIENT_BUFFER: "32",
     SSEPG_MAX_NOTIFY_BYTES: "4000",
     SSEPG_MAX_BODY_BYTES: "1000",
@@ -95,6 +97,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     retry: 250,
     notifyShards: 16,
     ringCapacity: 256,
+    maxRingBytes: 1_048_576,
     clientBuffer: 32,
     maxNotifyBytes: 4000,
     maxBodyBytes: 1000,

@@ -201,3 +201,33 @@ test("Dispatcher.gap(), shutdown() and abortAll() reach every subscriber", () =>
   dispatcher.close();
   assert.throws(() => sub(["a"]));
 });
+
+test("Dispatcher stays under maxRingBytes by freeing idle topics first, then trimming the stalest rings", async () => {
+  const { dispatcher, sub, publish, tick, advance } = setup({
+    ringCapacity: 64,
+    clientBuffer: 64,
+    maxRingBytes: 20_000,
+  });
+  const watched = sub(["live"], false);
+  const data = "x".repeat(400); // about 1.5 kB retained per event
+  for (let i = 0; i < 4; i++) publish("live", `"${data}${i}"`);
+  for (let t = 0; t < 20; t++) {
+    advance(1);
+    publish(`idle-${t}`, `"${data}"`);
+  }
+  await tick();
+  const totals = dispatcher.totals();
+  assert.ok(totals.memory_usage_bytes <= 20_000, `${totals.memory_usage_bytes} bytes held`);
+  assert.ok(dispatcher.evictedTopics > 0, "idle topics were freed");
+  assert.equal(dispatcher.topic("live")?.ring.size, 4, "the subscribed topic kept its events while idle ones could go");
+  assert.equal(dispatcher.topic("idle-0"), undefined, "the stalest idle topic went first");
+  assert.ok(dispatcher.topic("idle-19"), "the newest topic stayed");
+  // Only subscribed topics left to trim: their oldest events go, and a reader learns of the gap.
+  for (let i = 0; i < 30; i++) publish("live", `"${data}${i}"`);
+  await tick();
+  assert.ok(dispatcher.totals().memory_usage_bytes <= 20_000);
+  assert.ok(dispatcher.evictedEvents > 0);
+  watched.subscriber.take();
+  assert.equal(watched.subscriber.skipped, true, "the subscriber is told it missed trimmed events");
+  dispatcher.close();
+});
