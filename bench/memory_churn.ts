@@ -1,0 +1,127 @@
+/**
+ * Bounded memory, per runtime: churns 10 000 topics, opens and closes 10 000 idle connections,
+ * fills rings to compare the reported `memory_usage_bytes` with the RSS it costs, and prints
+ * the server's RSS at each step against its baseline.
+ *
+ *     deno run -A bench/memory_churn.ts [--topics 10000] [--connections 10000] [--runtimes deno,bun,node]
+ *
+ * The server runs with the in-process bus and `topicIdleTimeout` 2 s so churned topics are freed
+ * during the run. Needs `npm install` (Bun) and `npm run build` (Node).
+ *
+ * @module
+ */
+
+import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+
+const args = Deno.args;
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const topicCount = Number(flag("topics", "10000"));
+const connectionCount = Number(flag("connections", "10000"));
+const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
+const encoder = new TextEncoder();
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function settled(pid: number): Promise<number> {
+  let low = Infinity;
+  for (let i = 0; i < 5; i++) {
+    await sleep(400);
+    low = Math.min(low, rssMb(pid));
+  }
+  return low;
+}
+
+async function totals(url: string) {
+  return (await (await fetch(`${url}/healthz?limit=0`)).json()).totals;
+}
+
+async function inBatches(count: number, size: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < count; i += size) {
+    await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => fn(i + j)));
+  }
+}
+
+async function post(url: string, topic: string, data: unknown): Promise<void> {
+  const r = await fetch(`${url}/topics/${topic}/events`, { method: "POST", body: JSON.stringify({ data }) });
+  await r.body?.cancel();
+}
+
+async function measure(runtime: Runtime): Promise<string[]> {
+  const server = await startProcess(runtime, { env: { SSEPG_TOPIC_IDLE_TIMEOUT: "2s" } });
+  const row = (label: string, mb: number, base: number, extra = "") =>
+    `${runtime.padEnd(6)} ${label.padEnd(34)} ${mb.toFixed(1).padStart(8)} MB  (+${(mb - base).toFixed(1)} MB)${extra}`;
+  const lines: string[] = [];
+  try {
+    await inBatches(200, 50, (i) => post(server.url, `warm-${i}`, { i })); // warm the code paths
+    await sleep(3_000);
+    const base = await settled(server.pid);
+    lines.push(row("baseline", base, base));
+
+    await inBatches(topicCount, 64, (i) => post(server.url, `churn-${i}`, { i, pad: "x".repeat(150) }));
+    const churned = await totals(server.url);
+    lines.push(
+      row(`${topicCount} topics, 1 event each`, await settled(server.pid), base, `  topics=${churned.topics}`),
+    );
+    await sleep(5_000); // past topicIdleTimeout and a sweep
+    const freed = await totals(server.url);
+    lines.push(row("after the idle topics were freed", await settled(server.pid), base, `  topics=${freed.topics}`));
+
+    const u = new URL(server.url);
+    const conns: Deno.Conn[] = [];
+    for (let i = 0; i < connectionCount; i++) {
+      const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+      await conn.write(encoder.encode(`GET /topics/idle-${i % 100}/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+      void (async () => {
+        const buffer = new Uint8Array(4096);
+        try {
+          while ((await conn.read(buffer)) !== null) { /* discard */ }
+        } catch { /* closed */ }
+      })();
+      conns.push(conn);
+    }
+    while ((await totals(server.url)).subscribers < connectionCount) await sleep(100);
+    const open = await settled(server.pid);
+    lines.push(
+      row(
+        `${connectionCount} idle connections`,
+        open,
+        base,
+        `  ${((open - base) * 1024 / connectionCount).toFixed(1)} KB/conn`,
+      ),
+    );
+    for (const c of conns) c.close();
+    while ((await totals(server.url)).subscribers > 0) await sleep(100);
+    await sleep(5_000);
+    lines.push(row("after they closed", await settled(server.pid), base));
+
+    const before = await settled(server.pid);
+    const reportedBefore = (await totals(server.url)).memory_usage_bytes;
+    await inBatches(100 * 500, 64, (i) => post(server.url, `ring-${i % 100}`, { i, pad: "y".repeat(1000) }));
+    const reported = ((await totals(server.url)).memory_usage_bytes - reportedBefore) / 1024 / 1024;
+    const grown = (await settled(server.pid)) - before;
+    lines.push(
+      `${runtime.padEnd(6)} rings filled (100 topics x 500 events of 1 kB): memory_usage_bytes +${
+        reported.toFixed(1)
+      } MB, ` +
+        `RSS +${grown.toFixed(1)} MB, reported/RSS ${(reported / grown).toFixed(2)}`,
+    );
+  } finally {
+    await server.stop("SIGKILL");
+  }
+  return lines;
+}
+
+console.log(
+  `memory: ${topicCount} topics churned, ${connectionCount} idle connections, server RSS (lowest of 5 readings)`,
+);
+for (const runtime of runtimes) {
+  if (!Array.isArray(serverCommand(runtime))) {
+    console.log(`${runtime}: not available`);
+    continue;
+  }
+  for (const line of await measure(runtime)) console.log(line);
+}
