@@ -4,6 +4,8 @@
  * @module
  */
 
+const INITIAL_SLOTS = 4;
+
 /**
  * Holds the last `capacity` items pushed. Item `seq` (0-based count of pushes) stays readable
  * while `tail <= seq < head`, so readers keep a plain number as their cursor.
@@ -18,8 +20,10 @@
  * ```
  */
 export class Ring<T> {
-  readonly #items: (T | undefined)[];
-  readonly #mask: number;
+  /** Storage grows by doubling up to the capacity, so a quiet topic costs a few slots, not 1024. */
+  #items: (T | undefined)[];
+  #mask: number;
+  readonly #capacity: number;
   #head = 0;
   #tail = 0;
 
@@ -28,8 +32,10 @@ export class Ring<T> {
     if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`Cannot create a ring as capacity must be a power of two: current value is ${capacity}`);
     }
-    this.#items = new Array(capacity);
-    this.#mask = capacity - 1;
+    this.#capacity = capacity;
+    const initial = Math.min(capacity, INITIAL_SLOTS);
+    this.#items = new Array(initial);
+    this.#mask = initial - 1;
   }
 
   /** Sequence number the next push gets. */
@@ -49,7 +55,7 @@ export class Ring<T> {
 
   /** Maximum number of items held. */
   get capacity(): number {
-    return this.#mask + 1;
+    return this.#capacity;
   }
 
   /**
@@ -60,9 +66,18 @@ export class Ring<T> {
   push(item: T): T | undefined {
     let dropped: T | undefined;
     if (this.size === this.capacity) dropped = this.shift();
+    else if (this.size === this.#items.length) this.#grow();
     this.#items[this.#head & this.#mask] = item;
     this.#head++;
     return dropped;
+  }
+
+  #grow(): void {
+    const items: (T | undefined)[] = new Array(this.#items.length * 2);
+    const mask = items.length - 1;
+    for (let seq = this.#tail; seq < this.#head; seq++) items[seq & mask] = this.#items[seq & this.#mask];
+    this.#items = items;
+    this.#mask = mask;
   }
 
   /**

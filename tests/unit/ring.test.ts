@@ -40,3 +40,18 @@ test("Ring.shift() removes the oldest item", () => {
   assert.equal(ring.shift(), undefined);
   assert.equal(ring.size, 0);
 });
+
+test("Ring grows its storage as it fills and keeps order and sequence numbers across growth", () => {
+  const ring = new Ring<number>(64);
+  for (let i = 0; i < 3; i++) ring.push(i);
+  ring.shift(); // tail moves, so growth must re-place wrapped items
+  for (let i = 3; i < 200; i++) {
+    ring.push(i);
+    assert.equal(ring.at(i), i);
+  }
+  assert.equal(ring.size, 64);
+  assert.equal(ring.tail, 136);
+  for (let seq = ring.tail; seq < ring.head; seq++) assert.equal(ring.at(seq), seq);
+  assert.equal(ring.firstWhere((x) => x >= 150), 150);
+  assert.equal(ring.findLast((x) => x === 140), 140);
+});
