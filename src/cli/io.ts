@@ -41,40 +41,20 @@ export interface CliIo {
  */
 export function processIo(): CliIo {
   const deno = (globalThis as { Deno?: DenoLike }).Deno;
-  const stdout = (line: string) => console.log(line);
-  const stderr = (line: string) => console.error(line);
-  if (deno) {
-    return {
-      args: deno.args,
-      env: deno.env.toObject(),
-      stdout,
-      stderr,
-      onStopSignal(handler) {
-        const onInt = () => handler("SIGINT");
-        const onTerm = () => handler("SIGTERM");
-        deno.addSignalListener("SIGINT", onInt);
-        deno.addSignalListener("SIGTERM", onTerm);
-        return () => {
-          deno.removeSignalListener("SIGINT", onInt);
-          deno.removeSignalListener("SIGTERM", onTerm);
-        };
-      },
-    };
-  }
-  const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
+  const proc = deno ? undefined : (globalThis as unknown as { process: NodeLikeProcess }).process;
+  const listen = deno
+    ? { on: deno.addSignalListener.bind(deno), off: deno.removeSignalListener.bind(deno) }
+    : { on: proc!.on.bind(proc!), off: proc!.off.bind(proc!) };
   return {
-    args: proc.argv.slice(2),
-    env: proc.env,
-    stdout,
-    stderr,
+    args: deno ? deno.args : proc!.argv.slice(2),
+    env: deno ? deno.env.toObject() : proc!.env,
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.error(line),
     onStopSignal(handler) {
-      const onInt = () => handler("SIGINT");
-      const onTerm = () => handler("SIGTERM");
-      proc.on("SIGINT", onInt);
-      proc.on("SIGTERM", onTerm);
+      const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => [signal, () => handler(signal)] as const);
+      for (const [signal, fn] of handlers) listen.on(signal, fn);
       return () => {
-        proc.off("SIGINT", onInt);
-        proc.off("SIGTERM", onTerm);
+        for (const [signal, fn] of handlers) listen.off(signal, fn);
       };
     },
   };

@@ -40,97 +40,51 @@ function metric(name: string, type: "gauge" | "counter" | "histogram", help: str
 export function metricsText(sources: MetricsSources): string {
   const { dispatcher, bus } = sources;
   const t = dispatcher.totals();
-  const out = [
-    metric("ssepg_subscribers", "gauge", "Connected subscribers.", `ssepg_subscribers ${t.subscribers}`),
-    metric("ssepg_topics", "gauge", "Topics held by this instance.", `ssepg_topics ${t.topics}`),
-    metric("ssepg_idle_topics", "gauge", "Topics without subscribers.", `ssepg_idle_topics ${t.idle_topics}`),
-    metric(
-      "ssepg_published_total",
-      "counter",
-      "Publishes this instance accepted.",
-      `ssepg_published_total ${t.published}`,
-    ),
-    metric("ssepg_broadcast_total", "counter", "Events received from the bus.", `ssepg_broadcast_total ${t.broadcast}`),
-    metric(
-      "ssepg_delivered_frames_total",
-      "counter",
-      "Event frames written to subscribers.",
-      `ssepg_delivered_frames_total ${t.delivered_frames}`,
-    ),
-    metric(
+  const samples: [string, "gauge" | "counter", string, number | undefined][] = [
+    ["ssepg_subscribers", "gauge", "Connected subscribers.", t.subscribers],
+    ["ssepg_topics", "gauge", "Topics held by this instance.", t.topics],
+    ["ssepg_idle_topics", "gauge", "Topics without subscribers.", t.idle_topics],
+    ["ssepg_published_total", "counter", "Publishes this instance accepted.", t.published],
+    ["ssepg_broadcast_total", "counter", "Events received from the bus.", t.broadcast],
+    ["ssepg_delivered_frames_total", "counter", "Event frames written to subscribers.", t.delivered_frames],
+    [
       "ssepg_dropped_clients_total",
       "counter",
       "Subscribers disconnected for falling clientBuffer frames behind.",
-      `ssepg_dropped_clients_total ${t.dropped_clients}`,
-    ),
-    metric(
-      "ssepg_pending_frames",
-      "gauge",
-      "Frames waiting for subscribers.",
-      `ssepg_pending_frames ${t.pending_to_clients}`,
-    ),
-    metric("ssepg_ring_events", "gauge", "Events held in topic rings for resume.", `ssepg_ring_events ${t.ring_depth}`),
-    metric(
-      "ssepg_ring_bytes",
-      "gauge",
-      "Approximate bytes held by topic rings.",
-      `ssepg_ring_bytes ${t.memory_usage_bytes}`,
-    ),
-    metric(
+      t.dropped_clients,
+    ],
+    ["ssepg_pending_frames", "gauge", "Frames waiting for subscribers.", t.pending_to_clients],
+    ["ssepg_ring_events", "gauge", "Events held in topic rings for resume.", t.ring_depth],
+    ["ssepg_ring_bytes", "gauge", "Approximate bytes held by topic rings.", t.memory_usage_bytes],
+    [
       "ssepg_replayed_events_total",
       "counter",
       "Events replayed to subscribers resuming with Last-Event-ID.",
-      `ssepg_replayed_events_total ${dispatcher.replayed}`,
-    ),
-    metric("ssepg_gaps_total", "counter", "event: gap notices sent.", `ssepg_gaps_total ${dispatcher.gaps}`),
-    metric(
+      dispatcher.replayed,
+    ],
+    ["ssepg_gaps_total", "counter", "event: gap notices sent.", dispatcher.gaps],
+    [
       "ssepg_evicted_topics_total",
       "counter",
       "Idle topics freed to stay under maxRingBytes.",
-      `ssepg_evicted_topics_total ${dispatcher.evictedTopics}`,
-    ),
-    metric(
+      dispatcher.evictedTopics,
+    ],
+    [
       "ssepg_evicted_events_total",
       "counter",
       "Events dropped from rings to stay under maxRingBytes.",
-      `ssepg_evicted_events_total ${dispatcher.evictedEvents}`,
-    ),
-    metric(
-      "ssepg_notify_batches_total",
-      "counter",
-      "Statements that carried publishes to the bus.",
-      `ssepg_notify_batches_total ${bus.notifyBatches}`,
-    ),
-    metric(
-      "ssepg_notify_events_total",
-      "counter",
-      "Publishes carried by those statements.",
-      `ssepg_notify_events_total ${bus.notifyEvents}`,
-    ),
-    metric(
-      "ssepg_listen_connected",
-      "gauge",
-      "1 while the LISTEN connection is up.",
-      `ssepg_listen_connected ${bus.connected ? 1 : 0}`,
-    ),
-    metric(
-      "ssepg_listen_reconnects_total",
-      "counter",
-      "LISTEN reconnection attempts.",
-      `ssepg_listen_reconnects_total ${bus.reconnectAttempts}`,
-    ),
-    metric("ssepg_draining", "gauge", "1 once shutdown began.", `ssepg_draining ${sources.draining ? 1 : 0}`),
+      dispatcher.evictedEvents,
+    ],
+    ["ssepg_notify_batches_total", "counter", "Statements that carried publishes to the bus.", bus.notifyBatches],
+    ["ssepg_notify_events_total", "counter", "Publishes carried by those statements.", bus.notifyEvents],
+    ["ssepg_listen_connected", "gauge", "1 while the LISTEN connection is up.", bus.connected ? 1 : 0],
+    ["ssepg_listen_reconnects_total", "counter", "LISTEN reconnection attempts.", bus.reconnectAttempts],
+    ["ssepg_draining", "gauge", "1 once shutdown began.", sources.draining ? 1 : 0],
+    ["ssepg_notify_queue_usage", "gauge", "pg_notification_queue_usage() at the last poll (0..1).", bus.queueUsage],
   ];
-  if (bus.queueUsage !== undefined) {
-    out.push(
-      metric(
-        "ssepg_notify_queue_usage",
-        "gauge",
-        "pg_notification_queue_usage() at the last poll (0..1).",
-        `ssepg_notify_queue_usage ${bus.queueUsage}`,
-      ),
-    );
-  }
+  const out = samples
+    .filter(([, , , value]) => value !== undefined)
+    .map(([name, type, help, value]) => metric(name, type, help, `${name} ${value}`));
   if (bus.notifyBatchSizes) {
     out.push(
       metric(

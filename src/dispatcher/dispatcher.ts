@@ -428,7 +428,7 @@ export class Dispatcher {
       broadcast: this.#freed.broadcast,
       delivered_frames: this.#freed.deliveredFrames,
       dropped_clients: this.#freed.droppedClients,
-      memory_usage_bytes: 0,
+      memory_usage_bytes: this.#retained,
       ring_depth: 0,
     };
     for (const t of this.#topics.values()) {
@@ -438,7 +438,6 @@ export class Dispatcher {
       totals.broadcast += t.broadcast;
       totals.delivered_frames += t.deliveredFrames;
       totals.dropped_clients += t.droppedClients;
-      totals.memory_usage_bytes += t.retainedBytes;
       totals.ring_depth += t.ring.size;
     }
     for (const sub of this.#subscribers) totals.pending_to_clients += sub.pending;
