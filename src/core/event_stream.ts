@@ -15,6 +15,12 @@ import type { Subscriber, SubscriberSink } from "../dispatcher/subscriber.ts";
 import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "../sse/frame.ts";
 import { compressConstant, type CompressedFrame, compressFrame, type Deflate, GzipStream } from "./gzip.ts";
 
+/**
+ * How long a dropped subscriber's runtime may take to ask for more data (the socket drained)
+ * before the stream is errored: a client that never reads again is cut off rather than held.
+ */
+export const DROP_GRACE_MS = 5_000;
+
 /** What one stream needs to know. */
 export interface EventStreamOptions {
   /** Valid, distinct topic ids. */
@@ -27,6 +33,8 @@ export interface EventStreamOptions {
   readonly onEnd?: () => void;
   /** gzip the stream with this compressor (shared pieces; see gzip.ts). */
   readonly gzip?: Deflate | undefined;
+  /** Cut-off time after a drop, in ms. @default DROP_GRACE_MS */
+  readonly dropGrace?: number;
 }
 
 /**
@@ -86,6 +94,8 @@ class EventStreamSink implements SubscriberSink {
   #waiting = false;
   #draining = false;
   #ended = false;
+  /** Dropped by the dispatcher: end at the next pull, or cut off after DROP_GRACE_MS. */
+  #cutTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #deflate: Deflate | undefined;
   readonly #gzip: GzipStream | undefined;
 
@@ -116,6 +126,7 @@ class EventStreamSink implements SubscriberSink {
   }
 
   pull(): void {
+    if (this.#cutTimer !== undefined) return this.#finish();
     this.#waiting = true;
     this.#deliver();
   }
@@ -172,9 +183,12 @@ class EventStreamSink implements SubscriberSink {
   }
 
   drop(): void {
-    // Frames the runtime already holds still reach the client, then the stream ends cleanly
-    // and the client reconnects with the last id it saw.
-    this.#finish();
+    // The runtime is still writing what it took last: a client that reads again gets it, then a
+    // clean end, and reconnects with the last id it saw. One that never reads again would keep
+    // the connection forever, so after DROP_GRACE_MS the stream is errored, which makes the
+    // runtime close it (the Node adapter at once; Deno and Bun once their write completes).
+    if (this.#waiting) return this.#finish();
+    this.#cutTimer = setTimeout(() => this.abort(), this.#options.dropGrace ?? DROP_GRACE_MS);
   }
 
   shutdown(): void {
@@ -185,7 +199,7 @@ class EventStreamSink implements SubscriberSink {
   abort(): void {
     if (this.#ended) return;
     try {
-      this.#controller.error(new Error("ssepg: drain time is over"));
+      this.#controller.error(new Error("ssepg: stream cut off"));
     } catch {
       // Already closed by the runtime.
     }
@@ -208,6 +222,7 @@ class EventStreamSink implements SubscriberSink {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    clearTimeout(this.#cutTimer);
     this.#dispatcher.unsubscribe(this.#subscriber);
     this.#options.onEnd?.();
   }

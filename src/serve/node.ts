@@ -110,6 +110,9 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   res.flushHeaders();
   const reader = response.body.getReader();
   const closed = new Promise<void>((resolve) => res.once("close", resolve));
+  // An errored body (a stream cut off while its client does not read) closes the socket even
+  // while a write is waiting for `drain`.
+  reader.closed.catch(() => res.destroy());
   try {
     for (;;) {
       const next = await Promise.race([reader.read(), closed.then(() => undefined)]);

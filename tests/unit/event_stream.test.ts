@@ -96,6 +96,22 @@ test("event stream that is not read is closed after clientBuffer frames and coun
   dispatcher.close();
 });
 
+test("a dropped event stream whose reader never asks again is errored after the grace time", async () => {
+  const { dispatcher, publish } = setup(4);
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, dropGrace: 50 }).getReader();
+  await reader.read(); // preamble; then the client stops reading for good
+  for (let i = 0; i < 4; i++) publish("a", String(i));
+  await tick();
+  assert.equal(dispatcher.totals().dropped_clients, 1);
+  let state = "open";
+  reader.closed.then(() => state = "closed", () => state = "errored");
+  await tick();
+  assert.equal(state, "open", "the runtime may still finish its write within the grace time");
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(state, "errored", "cut off, so the runtime closes the connection");
+  dispatcher.close();
+});
+
 test("event stream on shutdown writes queued frames, then the shutdown comment, then ends", async () => {
   const { dispatcher, publish } = setup(8);
   const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1 }).getReader();
