@@ -21,6 +21,7 @@ import { type Deflate, loadDeflate } from "./core/gzip.ts";
 import { type HealthReport, healthReport } from "./core/health.ts";
 import { HttpProblem } from "./core/problem.ts";
 import { Dispatcher } from "./dispatcher/dispatcher.ts";
+import { memoryModelFor } from "./dispatcher/memory_model.ts";
 import type { SsepgEvent } from "./dispatcher/event.ts";
 import type { Subscriber, SubscriberSink } from "./dispatcher/subscriber.ts";
 import { createIdGenerator } from "./id.ts";
@@ -201,7 +202,7 @@ class SsepgService implements Ssepg, RouteTarget {
     this.#bus = bus;
     this.#logger = logger;
     this.#runtime = runtime;
-    this.#dispatcher = new Dispatcher(config);
+    this.#dispatcher = new Dispatcher({ ...config, memoryModel: memoryModelFor(runtime) });
     this.#app = new Hono();
     registerRoutes(this.#app, this, { health: config.healthPort === undefined });
     this.#app.notFound((c) =>

@@ -15,6 +15,7 @@ import { Histogram } from "../histogram.ts";
 import { StoredEvent } from "./event.ts";
 import { Subscriber, type SubscriberSink } from "./subscriber.ts";
 import { TopicState } from "./topic_state.ts";
+import type { MemoryModel } from "./memory_model.ts";
 
 /** Dispatcher settings; the names are those of the ssepg config. */
 export interface DispatcherOptions {
@@ -30,6 +31,8 @@ export interface DispatcherOptions {
   readonly maxRingBytes?: number;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
+  /** What a retained event costs on this engine (memory_model.ts). @default V8_MEMORY */
+  readonly memoryModel?: MemoryModel;
 }
 
 /** How a subscription started. */
@@ -208,7 +211,14 @@ export class Dispatcher {
    */
   receive(envelope: Envelope): StoredEvent {
     const topic = this.#topicFor(envelope.topic);
-    const event = new StoredEvent(envelope.topic, envelope.data, envelope.id, this.#seq++, this.#now());
+    const event = new StoredEvent(
+      envelope.topic,
+      envelope.data,
+      envelope.id,
+      this.#seq++,
+      this.#now(),
+      this.options.memoryModel,
+    );
     const publishedAt = envelope.id === undefined ? undefined : publishTime(envelope.id);
     if (publishedAt !== undefined) this.latency.observe(Math.max(0, event.receivedAt - publishedAt) / 1000);
     const before = topic.retainedBytes;

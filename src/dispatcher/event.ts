@@ -5,6 +5,7 @@
  */
 
 import { encodeEvent } from "../sse/frame.ts";
+import { eventCost, type MemoryModel, V8_MEMORY } from "./memory_model.ts";
 
 /** How a stream names its events: `message` for one topic, the topic for several. */
 export type FrameStyle = "message" | "topic";
@@ -49,13 +50,26 @@ export class StoredEvent implements SsepgEvent {
   #message: Uint8Array | undefined;
   #named: Uint8Array | undefined;
   #encoded: [unknown, unknown] | undefined;
+  /**
+   * Approximate bytes this event retains (see memory_model.ts). Fixed at arrival so that topic
+   * totals can be kept incrementally.
+   */
+  readonly retainedBytes: number;
 
-  constructor(topic: string, data: string, id: string | undefined, seq: number, receivedAt = Date.now()) {
+  constructor(
+    topic: string,
+    data: string,
+    id: string | undefined,
+    seq: number,
+    receivedAt: number = Date.now(),
+    model: MemoryModel = V8_MEMORY,
+  ) {
     this.topic = topic;
     this.data = data;
     this.id = id;
     this.seq = seq;
     this.receivedAt = receivedAt;
+    this.retainedBytes = eventCost(data, id, model);
   }
 
   /**
@@ -83,14 +97,5 @@ export class StoredEvent implements SsepgEvent {
     const slot = style === "message" ? 0 : 1;
     this.#encoded ??= [undefined, undefined];
     return (this.#encoded[slot] ??= encode(this.frame(style))) as T;
-  }
-
-  /**
-   * Approximate bytes this event retains: the object, its data string and one encoded frame
-   * (which every event gets once a stream is listening). Fixed at arrival so that topic totals
-   * can be kept incrementally.
-   */
-  get retainedBytes(): number {
-    return 160 + 2 * this.data.length + this.data.length + 2 * (this.id?.length ?? 0);
   }
 }
