@@ -7,7 +7,10 @@
  * @module
  */
 
-const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+/** JSON whitespace: space, tab, LF, CR. */
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
 
 /**
  * The compact JSON text of member `key` of the top-level object in `text`.
@@ -65,7 +68,7 @@ export function compact(text: string): string {
   for (let i = 0; i < text.length;) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) i = skipString(text, i);
-    else if (WHITESPACE.has(c)) {
+    else if (isWhitespace(c)) {
       out += text.slice(from, i);
       i = skipWhitespace(text, i);
       from = i;
@@ -75,18 +78,21 @@ export function compact(text: string): string {
 }
 
 function skipWhitespace(text: string, i: number): number {
-  while (i < text.length && WHITESPACE.has(text.charCodeAt(i))) i++;
+  while (i < text.length && isWhitespace(text.charCodeAt(i))) i++;
   return i;
 }
 
 /** Index just past the string that starts at `i` (which holds the opening quote). */
 function skipString(text: string, i: number): number {
-  for (i++; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i++;
-    else if (c === 0x22) return i + 1;
+  // indexOf runs natively; only a quote preceded by an odd run of backslashes is escaped.
+  for (;;) {
+    const quote = text.indexOf('"', i + 1);
+    if (quote < 0) return text.length;
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === 0x5c /* \ */) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    i = quote;
   }
-  return i;
 }
 
 /** Index just past the value that starts at `i`, trailing whitespace excluded. */
@@ -106,7 +112,7 @@ function skipValue(text: string, i: number): number {
       depth--;
       end = ++i;
     } else if (c === 0x2c && depth === 0) break;
-    else if (WHITESPACE.has(c)) i++;
+    else if (isWhitespace(c)) i++;
     else end = ++i;
   }
   return end;
