@@ -29,6 +29,8 @@ export interface Config {
   readonly port: number;
   /** Address the main listener binds to. */
   readonly hostname: string;
+  /** On Deno, serve with `Deno.serve` instead of `node:http` (more memory per stream, see README). */
+  readonly denoServe: boolean;
   /** Path prefix of the topic routes. */
   readonly basePath: string;
   /** Path of the health endpoint. */
@@ -196,6 +198,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "0.0.0.0",
     group: "server",
     help: "address to bind",
+  },
+  {
+    name: "denoServe",
+    flag: "--deno-serve",
+    env: "SSEPG_DENO_SERVE",
+    kind: "bool",
+    default: false,
+    group: "server",
+    help: "on Deno, serve with Deno.serve rather than node:http (faster POSTs, ~3x memory per stream)",
   },
   {
     name: "basePath",

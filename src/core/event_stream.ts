@@ -38,6 +38,56 @@ export interface EventStreamOptions {
 }
 
 /**
+ * Where an adapter that owns the socket writes a stream's bytes itself, instead of reading the
+ * `ReadableStream` (no reader, promise or queue per chunk; see {@link takeDirectStream}).
+ */
+export interface DirectWriter {
+  /** Writes a chunk; false once the socket's buffer is full (then call `resume()` on drain). */
+  write(chunk: Uint8Array): boolean;
+  /** Ends the response cleanly. */
+  end(): void;
+  /** Cuts the connection. */
+  destroy(): void;
+}
+
+/** An event stream driven through a {@link DirectWriter}. */
+export interface DirectStream {
+  /** Starts writing: the preamble at once, then events as they come and the socket drains. */
+  attach(writer: DirectWriter): void;
+  /** The socket drained: write what is waiting. */
+  resume(): void;
+  /** The client went away: unsubscribe. */
+  cancel(): void;
+}
+
+const directStreams = new WeakMap<ReadableStream<Uint8Array>, EventStreamSink>();
+
+/**
+ * Takes over an event stream's body for direct writing, if `body` is one that nothing has read
+ * yet. Any other body (or a second call) gets undefined and is read as a stream.
+ *
+ * @param body A response body.
+ * @returns The stream to drive, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { openEventStream, takeDirectStream } from "./event_stream.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const direct = takeDirectStream(openEventStream(dispatcher, { topics: ["alpha"], retry: 5000 }));
+ * direct?.attach({ write: (chunk) => true, end() {}, destroy() {} }); // writes retry + listening
+ * direct?.cancel();
+ * dispatcher.close();
+ * ```
+ */
+export function takeDirectStream(body: ReadableStream<Uint8Array> | null | undefined): DirectStream | undefined {
+  const sink = body ? directStreams.get(body) : undefined;
+  if (!sink || body!.locked) return undefined;
+  directStreams.delete(body!);
+  return sink;
+}
+
+/**
  * The `event: gap` frame: events after `lastEventId` may be missing, resync.
  *
  * @param lastEventId The last id the client is known to have, if any.
@@ -72,7 +122,7 @@ export function gapFrame(lastEventId: string | undefined): Uint8Array {
  */
 export function openEventStream(dispatcher: Dispatcher, options: EventStreamOptions): ReadableStream<Uint8Array> {
   const sink = new EventStreamSink(dispatcher, options);
-  return new ReadableStream<Uint8Array>(
+  const stream = new ReadableStream<Uint8Array>(
     {
       start: (controller) => sink.start(controller),
       pull: () => sink.pull(),
@@ -80,14 +130,18 @@ export function openEventStream(dispatcher: Dispatcher, options: EventStreamOpti
     },
     { highWaterMark: 0 },
   );
+  directStreams.set(stream, sink);
+  return stream;
 }
 
-class EventStreamSink implements SubscriberSink {
+class EventStreamSink implements SubscriberSink, DirectStream {
   readonly #dispatcher: Dispatcher;
   readonly #options: EventStreamOptions;
   readonly #style: FrameStyle;
   #subscriber!: Subscriber;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Set when an adapter writes to the socket itself; the controller is then unused. */
+  #writer: DirectWriter | undefined;
   /** Per-stream frames (preamble, gap, keep-alive) that go before the next events. */
   #control: Uint8Array[] = [];
   /** The runtime asked for data and got none yet. */
@@ -131,6 +185,19 @@ class EventStreamSink implements SubscriberSink {
     this.#deliver();
   }
 
+  attach(writer: DirectWriter): void {
+    this.#writer = writer;
+    this.pull();
+  }
+
+  resume(): void {
+    if (this.#writer && !this.#waiting) this.pull();
+  }
+
+  cancel(): void {
+    this.end();
+  }
+
   #deliver(): void {
     if (!this.#waiting || this.#ended) return;
     const sub = this.#subscriber;
@@ -153,7 +220,13 @@ class EventStreamSink implements SubscriberSink {
     this.#waiting = false;
     sub.demand = false;
     sub.lastWriteAt = Date.now();
-    this.#controller.enqueue(this.#encode(parts));
+    const chunk = this.#encode(parts);
+    if (!this.#writer) this.#controller.enqueue(chunk);
+    else if (this.#writer.write(chunk) && !finishing) {
+      // The socket takes more at once: the next event is written as soon as it arrives.
+      this.#waiting = true;
+      sub.demand = !sub.closed;
+    }
     if (finishing) this.#finish();
   }
 
@@ -199,7 +272,8 @@ class EventStreamSink implements SubscriberSink {
   abort(): void {
     if (this.#ended) return;
     try {
-      this.#controller.error(new Error("ssepg: stream cut off"));
+      if (this.#writer) this.#writer.destroy();
+      else this.#controller.error(new Error("ssepg: stream cut off"));
     } catch {
       // Already closed by the runtime.
     }
@@ -210,8 +284,14 @@ class EventStreamSink implements SubscriberSink {
     if (this.#ended) return;
     try {
       // A graceful end closes the gzip stream properly: final block and trailer.
-      if (this.#gzip) this.#controller.enqueue(this.#gzip.end());
-      this.#controller.close();
+      const trailer = this.#gzip?.end();
+      if (this.#writer) {
+        if (trailer) this.#writer.write(trailer);
+        this.#writer.end();
+      } else {
+        if (trailer) this.#controller.enqueue(trailer);
+        this.#controller.close();
+      }
     } catch {
       // Already closed or errored by the runtime.
     }

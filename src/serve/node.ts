@@ -7,6 +7,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { versions } from "node:process";
+import { type DirectStream, takeDirectStream } from "../core/event_stream.ts";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
 export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
@@ -108,6 +109,8 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
     return;
   }
   res.flushHeaders();
+  const direct = takeDirectStream(response.body);
+  if (direct) return writeDirect(direct, res);
   const reader = response.body.getReader();
   const closed = new Promise<void>((resolve) => res.once("close", resolve));
   // An errored body (a stream cut off while its client does not read) closes the socket even
@@ -129,6 +132,25 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
     reader.cancel().catch(() => {});
   }
   res.end();
+}
+
+/**
+ * The direct path for event streams: frames go to `res.write` as they come, with `drain` as
+ * the only signal, and no Web stream, reader or promise per chunk in between.
+ */
+function writeDirect(direct: DirectStream, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    res.on("drain", () => direct.resume());
+    res.once("close", () => {
+      direct.cancel();
+      resolve();
+    });
+    direct.attach({
+      write: (chunk) => res.write(chunk),
+      end: () => res.end(),
+      destroy: () => res.destroy(),
+    });
+  });
 }
 
 /**

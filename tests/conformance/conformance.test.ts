@@ -8,7 +8,13 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, freePort, uniqueTopic } from "../helpers/instances.ts";
-import { runtimesUnderTest, serverCommand, type ServerProcess, startProcess } from "../helpers/processes.ts";
+import {
+  type Runtime,
+  runtimesUnderTest,
+  serverCommand,
+  type ServerProcess,
+  startProcess,
+} from "../helpers/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { cases, type Target } from "./suite.ts";
@@ -20,7 +26,20 @@ const clientBuffer = 16;
 const corsOrigin = "https://app.example";
 const bodyTimeout = 500;
 
-for (const runtime of runtimesUnderTest()) {
+// Deno serves with node:http by default and with Deno.serve under SSEPG_DENO_SERVE: both run it.
+const targets = runtimesUnderTest().flatMap((
+  runtime,
+): { runtime: Runtime; label: string; extra: Record<string, string> }[] =>
+  runtime === "deno"
+    ? [{ runtime, label: "deno", extra: {} }, {
+      runtime,
+      label: "deno (Deno.serve)",
+      extra: { SSEPG_DENO_SERVE: "true" },
+    }]
+    : [{ runtime, label: runtime, extra: {} }]
+);
+
+for (const { runtime, label, extra } of targets) {
   const command = serverCommand(runtime);
   if (!Array.isArray(command)) {
     if (Deno.env.get("CI") === "true") {
@@ -33,7 +52,7 @@ for (const runtime of runtimesUnderTest()) {
     continue;
   }
   Deno.test({
-    name: `conformance on ${runtime}`,
+    name: `conformance on ${label}`,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn(t) {
@@ -47,6 +66,7 @@ for (const runtime of runtimesUnderTest()) {
         SSEPG_CORS_ORIGINS: corsOrigin,
         SSEPG_BODY_TIMEOUT: String(bodyTimeout),
         SSEPG_ALLOW_QUERY_TOKEN: "true",
+        ...extra,
       };
       const servers: ServerProcess[] = await Promise.all([
         startProcess(runtime, { env }),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
-import { openEventStream } from "../../src/core/event_stream.ts";
+import { openEventStream, takeDirectStream } from "../../src/core/event_stream.ts";
 
 const decoder = new TextDecoder();
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -169,5 +169,59 @@ test("gzip event streams share each event's compressed bytes and end with a vali
       'retry: 1\n\n: listening t\n\nid: t-{"n":1}\nevent: message\ndata: {"n":1}\n\n: server shutting down\n\n',
     );
   }
+  dispatcher.close();
+});
+
+test("direct writing: the adapter gets the preamble, events as they come, backpressure through resume()", async () => {
+  const { dispatcher, publish } = setup(8);
+  const stream = openEventStream(dispatcher, { topics: ["a"], retry: 1 });
+  const direct = takeDirectStream(stream)!;
+  assert.ok(direct, "an unread event stream can be taken over");
+  assert.equal(takeDirectStream(stream), undefined, "only once");
+  const written: string[] = [];
+  let room = true;
+  let ended = false;
+  direct.attach({ write: (c) => (written.push(decoder.decode(c)), room), end: () => ended = true, destroy() {} });
+  assert.deepEqual(written, ["retry: 1\n\n: listening a\n\n"]);
+  publish("a", "1");
+  await tick();
+  assert.equal(written[1], "id: a-1\nevent: message\ndata: 1\n\n");
+  room = false; // the socket's buffer is full after the next write
+  publish("a", "2");
+  await tick();
+  publish("a", "3");
+  publish("a", "4");
+  await tick();
+  assert.equal(written.length, 3, "nothing more until the socket drains");
+  room = true;
+  direct.resume();
+  assert.equal(
+    written[3],
+    "id: a-3\nevent: message\ndata: 3\n\nid: a-4\nevent: message\ndata: 4\n\n",
+    "one coalesced write",
+  );
+  dispatcher.shutdown();
+  assert.equal(written[4], ": server shutting down\n\n");
+  assert.equal(ended, true);
+  dispatcher.close();
+});
+
+test("direct writing: a dropped stream that never drains is destroyed after the grace time; cancel unsubscribes", async () => {
+  const { dispatcher, publish } = setup(4);
+  const direct = takeDirectStream(openEventStream(dispatcher, { topics: ["a"], retry: 1, dropGrace: 30 }))!;
+  let destroyed = false;
+  direct.attach({ write: () => false, end() {}, destroy: () => destroyed = true });
+  for (let i = 0; i < 4; i++) publish("a", String(i));
+  await tick();
+  assert.equal(dispatcher.totals().dropped_clients, 1);
+  assert.equal(destroyed, false);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(destroyed, true);
+
+  const other = takeDirectStream(openEventStream(dispatcher, { topics: ["b"], retry: 1 }))!;
+  other.attach({ write: () => true, end() {}, destroy() {} });
+  assert.equal(dispatcher.subscriberCount, 1);
+  other.cancel();
+  assert.equal(dispatcher.subscriberCount, 0);
   dispatcher.close();
 });
