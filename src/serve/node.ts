@@ -27,7 +27,11 @@ export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
  */
 export function toRequest(req: IncomingMessage, res: ServerResponse): Request {
   const controller = new AbortController();
-  res.once("close", () => controller.abort());
+  // Only a client that leaves before the response is complete aborts (an abort costs a
+  // DOMException and an event per request).
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -103,13 +107,13 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   });
   const cookies = response.headers.getSetCookie?.() ?? [];
   if (cookies.length > 0) headers["set-cookie"] = cookies;
+  const direct = takeDirectStream(response.body);
   res.writeHead(response.status, headers);
   if (!response.body) {
     res.end();
     return;
   }
   res.flushHeaders();
-  const direct = takeDirectStream(response.body);
   if (direct) return writeDirect(direct, res);
   const reader = response.body.getReader();
   const closed = new Promise<void>((resolve) => res.once("close", resolve));
