@@ -6,6 +6,7 @@
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Buffer } from "node:buffer";
 import { versions } from "node:process";
 import { type DirectStream, takeDirectStream } from "../core/event_stream.ts";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
@@ -17,6 +18,7 @@ export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
  *
  * @param req The Node request.
  * @param res Its response (its `close` event marks the client leaving).
+ * @param options `signal: false` leaves the request without an abort signal (cheaper).
  * @returns The Web request.
  *
  * @example
@@ -25,13 +27,17 @@ export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
  * // const request = toRequest(req, res);
  * ```
  */
-export function toRequest(req: IncomingMessage, res: ServerResponse): Request {
-  const controller = new AbortController();
-  // Only a client that leaves before the response is complete aborts (an abort costs a
-  // DOMException and an event per request).
-  res.once("close", () => {
-    if (!res.writableFinished) controller.abort();
-  });
+export function toRequest(req: IncomingMessage, res: ServerResponse, options: { signal?: boolean } = {}): Request {
+  let signal: AbortSignal | undefined;
+  if (options.signal !== false) {
+    const controller = new AbortController();
+    signal = controller.signal;
+    // Only a client that leaves before the response is complete aborts (an abort costs a
+    // DOMException and an event per request).
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -44,7 +50,7 @@ export function toRequest(req: IncomingMessage, res: ServerResponse): Request {
   return new Request(`http://${host}${req.url ?? "/"}`, {
     method,
     headers,
-    signal: controller.signal,
+    signal,
     body: hasBody ? requestBody(req) : undefined,
     // @ts-ignore: `duplex` is required by Node's fetch for streamed bodies but not in the DOM types
     duplex: hasBody ? "half" : undefined,
@@ -144,23 +150,46 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
  */
 function writeDirect(direct: DirectStream, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
-    res.on("drain", () => direct.resume());
+    const socket = res.socket;
+    // When this response owns the socket, frames go to it as ready-made HTTP chunks, one buffer
+    // per write, instead of ServerResponse's cork, size string, data and CRLF for each one.
+    const raw = socket !== null && (res as { chunkedEncoding?: boolean }).chunkedEncoding === true &&
+      (socket as { _httpMessage?: unknown })._httpMessage === res;
+    const emitter = raw ? socket : res;
+    const resume = () => direct.resume();
+    emitter.on("drain", resume);
     res.once("close", () => {
+      emitter.off("drain", resume);
       direct.cancel();
       resolve();
     });
     direct.attach({
-      write: (chunk) => res.write(chunk),
+      write: raw ? (chunk) => socket.write(httpChunk(chunk)) : (chunk) => res.write(chunk),
       end: () => res.end(),
       destroy: () => res.destroy(),
     });
   });
 }
 
+/** `chunk` framed as one HTTP/1.1 chunk: size in hex, CRLF, the bytes, CRLF. */
+function httpChunk(chunk: Uint8Array): Buffer {
+  const size = chunk.byteLength.toString(16);
+  const out = Buffer.allocUnsafe(size.length + chunk.byteLength + 4);
+  out.write(size, 0, "latin1");
+  out[size.length] = 13;
+  out[size.length + 1] = 10;
+  out.set(chunk, size.length + 2);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  return out;
+}
+
 /**
  * Adapts a `fetch` handler to a `node:http` request listener, for `http.createServer`.
  *
  * @param handler The fetch handler, e.g. `svc.fetch`.
+ * @param options `signal: false` when the handler never reads `request.signal` (ssepg's do
+ *   not): saves a listener, a WeakRef and a finalizer per request.
  * @returns A `(req, res)` listener that streams responses with backpressure.
  *
  * @example
@@ -173,10 +202,13 @@ function writeDirect(direct: DirectStream, res: ServerResponse): Promise<void> {
  * server.requestTimeout = 0; // SSE streams outlive Node's 300 s default
  * ```
  */
-export function nodeHandler(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function nodeHandler(
+  handler: FetchHandler,
+  options: { signal?: boolean } = {},
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     try {
-      await writeResponse(await handler(toRequest(req, res)), res);
+      await writeResponse(await handler(toRequest(req, res, options)), res);
     } catch {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
@@ -202,7 +234,9 @@ export function nodeHandler(handler: FetchHandler): (req: IncomingMessage, res: 
  * ```
  */
 export function listenNode(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
-  const server = createServer(nodeHandler(handler));
+  // ssepg's handlers never look at request.signal; following one costs a listener, a WeakRef and
+  // a finalizer per request inside Node's Request.
+  const server = createServer(nodeHandler(handler, { signal: false }));
   server.requestTimeout = 0;
   server.timeout = 0;
   return new Promise((resolve, reject) => {
