@@ -81,12 +81,13 @@ for (const r of runtimes) {
 }
 Deno.mkdirSync(outDir, { recursive: true });
 
+/** Runs the tool; its own per-call tables (stdout) are dropped, its progress (stderr) shown. */
 async function sh(command: string[], env: Record<string, string> = {}): Promise<void> {
   const { code } = await new Deno.Command(command[0], {
     args: command.slice(1),
     env,
     stdin: "null",
-    stdout: "inherit",
+    stdout: "null",
     stderr: "inherit",
   }).output();
   if (code !== 0) log(`${command.join(" ")} exited with ${code}`);
@@ -107,6 +108,14 @@ async function database(): Promise<string> {
 }
 
 const databaseUrl = await database();
+/** PostgreSQL's postmaster, for the tool's `aux` CPU figure (the naive peer's runs get it too). */
+const postgresPid = (() => {
+  try {
+    return Deno.readTextFileSync(`${Deno.env.get("BENCH_PG_DIR") ?? "/tmp/bench-pg"}/postmaster.pid`).split("\n")[0];
+  } catch {
+    return undefined;
+  }
+})();
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const out = `${outDir}/bench-${stamp}.jsonl`;
 
@@ -134,7 +143,7 @@ async function runSsepg(runtime: Runtime, scenario: string): Promise<void> {
       "--out",
       out,
       "--extra",
-      `--label ssepg-${runtime}:${scenario}`,
+      `--label ssepg-${runtime}:${scenario}${postgresPid ? ` --aux-pid ${postgresPid}` : ""}`,
     ]);
   } finally {
     for (const s of servers) await s.stop();
