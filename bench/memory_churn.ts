@@ -1,7 +1,8 @@
 /**
- * Bounded memory, per runtime: churns 10 000 topics, opens and closes 10 000 idle connections,
- * fills rings to compare the reported `memory_usage_bytes` with the RSS it costs, and prints
- * the server's RSS at each step against its baseline.
+ * Bounded memory, per runtime: churns 10 000 topics and opens and closes 10 000 idle
+ * connections, twice, and prints the server's RSS at each step against its baseline. The
+ * second round shows whether what the first left behind is reused (a runtime keeping its
+ * grown heap) or grows again (a leak). `bench/ring_memory.mjs` checks `memory_usage_bytes`.
  *
  *     deno run -A bench/memory_churn.ts [--topics 10000] [--connections 10000] [--runtimes deno,bun,node]
  *
@@ -53,7 +54,7 @@ async function post(url: string, topic: string, data: unknown): Promise<void> {
 async function measure(runtime: Runtime): Promise<string[]> {
   const server = await startProcess(runtime, { env: { SSEPG_TOPIC_IDLE_TIMEOUT: "2s" } });
   const row = (label: string, mb: number, base: number, extra = "") =>
-    `${runtime.padEnd(6)} ${label.padEnd(34)} ${mb.toFixed(1).padStart(8)} MB  (+${(mb - base).toFixed(1)} MB)${extra}`;
+    `${runtime.padEnd(6)} ${label.padEnd(44)} ${mb.toFixed(1).padStart(8)} MB  (+${(mb - base).toFixed(1)} MB)${extra}`;
   const lines: string[] = [];
   try {
     await inBatches(200, 50, (i) => post(server.url, `warm-${i}`, { i })); // warm the code paths
@@ -61,54 +62,48 @@ async function measure(runtime: Runtime): Promise<string[]> {
     const base = await settled(server.pid);
     lines.push(row("baseline", base, base));
 
-    await inBatches(topicCount, 64, (i) => post(server.url, `churn-${i}`, { i, pad: "x".repeat(150) }));
-    const churned = await totals(server.url);
-    lines.push(
-      row(`${topicCount} topics, 1 event each`, await settled(server.pid), base, `  topics=${churned.topics}`),
-    );
-    await sleep(5_000); // past topicIdleTimeout and a sweep
-    const freed = await totals(server.url);
-    lines.push(row("after the idle topics were freed", await settled(server.pid), base, `  topics=${freed.topics}`));
+    // Two rounds: what the first leaves behind is the runtime keeping its grown heap; a leak
+    // would grow again in the second.
+    for (const round of [1, 2]) {
+      const tag = (label: string) => `round ${round}: ${label}`;
+      await inBatches(topicCount, 64, (i) => post(server.url, `churn-${round}-${i}`, { i, pad: "x".repeat(150) }));
+      const churned = await totals(server.url);
+      lines.push(
+        row(tag(`${topicCount} topics, 1 event each`), await settled(server.pid), base, `  topics=${churned.topics}`),
+      );
+      await sleep(5_000); // past topicIdleTimeout and a sweep
+      const freed = await totals(server.url);
+      lines.push(row(tag("idle topics freed"), await settled(server.pid), base, `  topics=${freed.topics}`));
 
-    const u = new URL(server.url);
-    const conns: Deno.Conn[] = [];
-    for (let i = 0; i < connectionCount; i++) {
-      const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-      await conn.write(encoder.encode(`GET /topics/idle-${i % 100}/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
-      void (async () => {
-        const buffer = new Uint8Array(4096);
-        try {
-          while ((await conn.read(buffer)) !== null) { /* discard */ }
-        } catch { /* closed */ }
-      })();
-      conns.push(conn);
+      const u = new URL(server.url);
+      const conns: Deno.Conn[] = [];
+      const before = await settled(server.pid);
+      for (let i = 0; i < connectionCount; i++) {
+        const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+        await conn.write(encoder.encode(`GET /topics/idle-${i % 100}/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+        void (async () => {
+          const buffer = new Uint8Array(4096);
+          try {
+            while ((await conn.read(buffer)) !== null) { /* discard */ }
+          } catch { /* closed */ }
+        })();
+        conns.push(conn);
+      }
+      while ((await totals(server.url)).subscribers < connectionCount) await sleep(100);
+      const open = await settled(server.pid);
+      lines.push(
+        row(
+          tag(`${connectionCount} idle connections`),
+          open,
+          base,
+          `  ${((open - before) * 1024 / connectionCount).toFixed(1)} KB/conn`,
+        ),
+      );
+      for (const c of conns) c.close();
+      while ((await totals(server.url)).subscribers > 0) await sleep(100);
+      await sleep(5_000);
+      lines.push(row(tag("connections closed"), await settled(server.pid), base));
     }
-    while ((await totals(server.url)).subscribers < connectionCount) await sleep(100);
-    const open = await settled(server.pid);
-    lines.push(
-      row(
-        `${connectionCount} idle connections`,
-        open,
-        base,
-        `  ${((open - base) * 1024 / connectionCount).toFixed(1)} KB/conn`,
-      ),
-    );
-    for (const c of conns) c.close();
-    while ((await totals(server.url)).subscribers > 0) await sleep(100);
-    await sleep(5_000);
-    lines.push(row("after they closed", await settled(server.pid), base));
-
-    const before = await settled(server.pid);
-    const reportedBefore = (await totals(server.url)).memory_usage_bytes;
-    await inBatches(100 * 500, 64, (i) => post(server.url, `ring-${i % 100}`, { i, pad: "y".repeat(1000) }));
-    const reported = ((await totals(server.url)).memory_usage_bytes - reportedBefore) / 1024 / 1024;
-    const grown = (await settled(server.pid)) - before;
-    lines.push(
-      `${runtime.padEnd(6)} rings filled (100 topics x 500 events of 1 kB): memory_usage_bytes +${
-        reported.toFixed(1)
-      } MB, ` +
-        `RSS +${grown.toFixed(1)} MB, reported/RSS ${(reported / grown).toFixed(2)}`,
-    );
   } finally {
     await server.stop("SIGKILL");
   }
@@ -116,7 +111,7 @@ async function measure(runtime: Runtime): Promise<string[]> {
 }
 
 console.log(
-  `memory: ${topicCount} topics churned, ${connectionCount} idle connections, server RSS (lowest of 5 readings)`,
+  `memory: ${topicCount} topics churned, ${connectionCount} idle connections, two rounds, server RSS (lowest of 5 readings)`,
 );
 for (const runtime of runtimes) {
   if (!Array.isArray(serverCommand(runtime))) {
