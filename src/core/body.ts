@@ -50,12 +50,25 @@ export function bodyTooLarge(limit: number, size: number | string): HttpProblem 
  * ```
  */
 export async function readBodyLimited(request: Request, limit: number, timeout = 30_000): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+  const header = request.headers.get("content-length");
+  const declared = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  if (declared !== undefined && declared > limit) {
     await request.body?.cancel().catch(() => {});
     throw bodyTooLarge(limit, declared);
   }
   if (!request.body) return new Uint8Array(0);
+  if (declared !== undefined) {
+    // A declared length (within the limit) is read in one call: the runtime's native path,
+    // cheaper than a reader loop (Bun: +8–19 % publishes/s in scenario B).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), timeout));
+    const whole = request.arrayBuffer();
+    whole.catch(() => {}); // after a timeout nobody awaits it any more
+    const result = await Promise.race([whole, expired]).finally(() => clearTimeout(timer));
+    if (result === "timeout") throw bodyTimedOut(timeout);
+    if (result.byteLength > limit) throw bodyTooLarge(limit, result.byteLength);
+    return new Uint8Array(result);
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -68,9 +81,7 @@ export async function readBodyLimited(request: Request, limit: number, timeout =
     });
     if (next === "timeout") {
       await reader.cancel().catch(() => {});
-      throw new HttpProblem(408, "body-timeout", "Request timeout", `The body did not arrive within ${timeout} ms`, {
-        Connection: "close",
-      });
+      throw bodyTimedOut(timeout);
     }
     const { done, value } = next;
     if (done) break;
@@ -124,6 +135,12 @@ export function parsePublishBody(bytes: Uint8Array): string {
   const compact = compactMember(text, "data");
   if (compact === undefined) throw invalidBody('The body has no "data" member');
   return compact;
+}
+
+function bodyTimedOut(timeout: number): HttpProblem {
+  return new HttpProblem(408, "body-timeout", "Request timeout", `The body did not arrive within ${timeout} ms`, {
+    Connection: "close",
+  });
 }
 
 function invalidBody(detail: string): HttpProblem {

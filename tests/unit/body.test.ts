@@ -68,3 +68,31 @@ test("readBodyLimited() answers 408 when the body does not arrive within the tim
   );
   assert.ok(Date.now() - started < 2_000);
 });
+
+test("readBodyLimited() with a declared Content-Length: reads it whole, 408 when it stalls, 413 when it lies", async () => {
+  const declared = (parts: string[], close: boolean, length: number) =>
+    new Request("http://x/", {
+      method: "POST",
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const p of parts) controller.enqueue(new TextEncoder().encode(p));
+          if (close) controller.close();
+        },
+      }),
+      headers: { "content-length": String(length) },
+      duplex: "half",
+    } as RequestInit);
+  const read = await readBodyLimited(declared(['{"data":', "1}"], true, 10), 100);
+  assert.equal(new TextDecoder().decode(read), '{"data":1}');
+  await assert.rejects(
+    readBodyLimited(declared(['{"data":'], false, 100), 1000, 100), // never finishes
+    (e: unknown) => e instanceof HttpProblem && e.status === 408 && e.headers.Connection === "close",
+  );
+  // A runtime frames the body by its Content-Length, but the bytes read still decide.
+  const lying = {
+    headers: new Headers({ "content-length": "5" }),
+    body: new ReadableStream(),
+    arrayBuffer: () => Promise.resolve(new ArrayBuffer(50)),
+  } as unknown as Request;
+  await assert.rejects(readBodyLimited(lying, 10), (e: unknown) => e instanceof HttpProblem && e.status === 413);
+});
