@@ -11,31 +11,15 @@
  */
 
 import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+import { flag, settledRssMb } from "./support.ts";
 
-const args = Deno.args;
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const connections = Number(flag("connections", "2000"));
 const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
 const topics = 20;
 const encoder = new TextEncoder();
 
-function rssKb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-}
-
-async function settle(pid: number): Promise<number> {
-  // RSS after the heap settles: the lowest of a few readings a little apart.
-  let low = Infinity;
-  for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 300));
-    low = Math.min(low, rssKb(pid));
-  }
-  return low;
-}
+/** RSS in KB after the heap settles. */
+const settle = async (pid: number) => (await settledRssMb(pid, 5, 300)) * 1024;
 
 async function health(url: string) {
   return await (await fetch(`${url}/healthz?limit=0`)).json();

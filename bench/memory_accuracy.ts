@@ -13,28 +13,14 @@
  */
 
 import { type Runtime, runtimesUnderTest, startProcess } from "../tests/helpers/processes.ts";
+import { flag, settledRssMb, sleep } from "./support.ts";
 
-const args = Deno.args;
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const topicCount = Number(flag("topics", "100"));
 const eventCount = Number(flag("events", "1000"));
 const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
 const text = flag("text", "ascii");
 const padChar = text === "utf16" ? "€" : text === "latin1" ? "é" : "x";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
-
-async function settled(pid: number): Promise<number> {
-  let low = Infinity;
-  for (let i = 0; i < 6; i++) {
-    await sleep(500);
-    low = Math.min(low, rssMb(pid));
-  }
-  return low;
-}
+const settled = (pid: number) => settledRssMb(pid, 6, 500);
 
 async function reported(url: string): Promise<number> {
   return (await (await fetch(`${url}/healthz?limit=0`)).json()).totals.memory_usage_bytes / 2 ** 20;

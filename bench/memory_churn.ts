@@ -13,28 +13,14 @@
  */
 
 import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+import { flag, settledRssMb, sleep } from "./support.ts";
 
-const args = Deno.args;
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const topicCount = Number(flag("topics", "10000"));
 const connectionCount = Number(flag("connections", "10000"));
 const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
 const encoder = new TextEncoder();
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function settled(pid: number): Promise<number> {
-  let low = Infinity;
-  for (let i = 0; i < 5; i++) {
-    await sleep(400);
-    low = Math.min(low, rssMb(pid));
-  }
-  return low;
-}
+const settled = (pid: number) => settledRssMb(pid, 5, 400);
 
 async function totals(url: string) {
   return (await (await fetch(`${url}/healthz?limit=0`)).json()).totals;

@@ -24,18 +24,13 @@ import { connect } from "node:net";
 import { parseDuration } from "../src/duration.ts";
 import { startEmbeddedPostgres } from "../src/serve/embedded_postgres.ts";
 import { type Runtime, type ServerProcess, startProcess } from "../tests/helpers/processes.ts";
+import { flag, rssMb, sleep } from "./support.ts";
 
-const args = Deno.args;
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const durationMs = parseDuration(flag("duration", "10m")) ?? Deno.exit(2);
 const runtime = flag("runtime", "deno") as Runtime;
 const rate = Number(flag("rate", "100"));
 const fastTopics = Number(flag("fast-topics", "20"));
 const subsPerTopic = Number(flag("subs", "5"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (text: string) => console.error(`soak: ${text}`);
 
 let databaseUrl = Deno.env.get("DATABASE_URL");
@@ -222,7 +217,6 @@ async function slowLoop(): Promise<void> {
   await Promise.all(inFlight);
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
 const samples: { t: number; rss: number[] }[] = [];
 const started = Date.now();
 const sampler = setInterval(() => {

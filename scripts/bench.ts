@@ -29,13 +29,9 @@ import {
   startProcess,
   which,
 } from "../tests/helpers/processes.ts";
+import { flag } from "../bench/support.ts";
 
-const args = [...Deno.args];
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const markdown = args.includes("--md");
+const markdown = Deno.args.includes("--md");
 const toolDir = Deno.env.get("SSE_BENCH_DIR") ?? `${root}../shared/bench`;
 const runPeers = `${toolDir}/run-peers.sh`;
 const outDir = flag("out", Deno.env.get("BENCH_RESULTS") ?? "/tmp/ssepg-bench");
