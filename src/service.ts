@@ -17,6 +17,7 @@ import { type Config, type ConfigInput, resolveConfig } from "./config.ts";
 import { healthResponse, METRICS_PATH, metricsResponse, registerRoutes, type RouteTarget } from "./core/app.ts";
 import { metricsText } from "./core/metrics.ts";
 import { openEventStream } from "./core/event_stream.ts";
+import { offerPublishRoute } from "./core/publish_route.ts";
 import { type Deflate, loadDeflate } from "./core/gzip.ts";
 import { type HealthReport, healthReport } from "./core/health.ts";
 import { HttpProblem } from "./core/problem.ts";
@@ -205,6 +206,8 @@ class SsepgService implements Ssepg, RouteTarget {
     this.#dispatcher = new Dispatcher({ ...config, memoryModel: memoryModelFor(runtime) });
     this.#app = new Hono();
     registerRoutes(this.#app, this, { health: config.healthPort === undefined });
+    // Adapters may answer publishes without a Web Request; the authorize hook needs one.
+    if (!authorize) offerPublishRoute(this.fetch, this);
     this.#app.notFound((c) =>
       new HttpProblem(404, "not-found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)
         .toResponse()

@@ -10,11 +10,12 @@
 
 import type { Context, Hono } from "hono";
 import type { Config } from "../config.ts";
-import { invalidTopicDetail, parseTopicList } from "../topic.ts";
+import { parseTopicList } from "../topic.ts";
 import { requireToken } from "./auth.ts";
 import { ALLOWED_METHODS, corsHeaders, withCors } from "./cors.ts";
 import { acceptsGzip } from "./gzip.ts";
-import { parsePublishBody, readBodyLimited } from "./body.ts";
+import { readBodyLimited } from "./body.ts";
+import { publishBody, publishTopic } from "./publish_route.ts";
 import type { HealthReport } from "./health.ts";
 import { HttpProblem, problemResponse } from "./problem.ts";
 
@@ -116,24 +117,14 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
   app.post(
     eventsPath,
     guard(async (c) => {
-      const raw = c.req.param("topics") ?? "";
-      const topics = topicsOf(c);
-      if (topics.length !== 1 || raw.includes(",")) {
-        throw new HttpProblem(
-          400,
-          "invalid-topic",
-          "Invalid topic",
-          `Publish to one topic: ${invalidTopicDetail(raw)}`,
-        );
-      }
-      requireToken(c.req.raw, config.publishToken, false, "publish");
-      await target.authorize(c.req.raw, topics, "publish");
-      if (target.draining) throw draining();
-      const data = parsePublishBody(await readBodyLimited(c.req.raw, config.maxBodyBytes, config.bodyTimeout));
-      const { id } = await target.publishCompact(topics[0], data);
-      return new Response(`{"id":${JSON.stringify(id)},"topic":"${topics[0]}","data":${data}}`, {
-        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-      });
+      const topic = publishTopic(config, c.req.raw, c.req.param("topics") ?? "");
+      await target.authorize(c.req.raw, [topic], "publish");
+      const answer = await publishBody(
+        target,
+        topic,
+        (limit, timeout) => readBodyLimited(c.req.raw, limit, timeout),
+      );
+      return new Response(answer.body, { status: answer.status, headers: answer.headers });
     }),
   );
 

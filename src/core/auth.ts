@@ -5,6 +5,7 @@
  */
 
 import { HttpProblem } from "./problem.ts";
+import type { RequestHead } from "./request_head.ts";
 
 /**
  * Compares two strings in time that depends only on the expected length, so response timing
@@ -42,7 +43,7 @@ export function tokensEqual(given: string, expected: string): boolean {
  * requestToken(new Request("http://x/", { headers: { authorization: "bearer abc" } }), false); // "abc"
  * ```
  */
-export function requestToken(request: Request, allowQuery: boolean): string | undefined {
+export function requestToken(request: RequestHead, allowQuery: boolean): string | undefined {
   const header = request.headers.get("authorization");
   if (header) {
     const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
@@ -71,7 +72,7 @@ export function requestToken(request: Request, allowQuery: boolean): string | un
  * ```
  */
 export function requireToken(
-  request: Request,
+  request: RequestHead,
   expected: string | undefined,
   allowQuery: boolean,
   action: "publish" | "listen",

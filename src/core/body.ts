@@ -137,7 +137,19 @@ export function parsePublishBody(bytes: Uint8Array): string {
   return compact;
 }
 
-function bodyTimedOut(timeout: number): HttpProblem {
+/**
+ * The 408 problem for a body that did not arrive within `bodyTimeout`.
+ *
+ * @param timeout `bodyTimeout` in ms.
+ * @returns The problem to throw.
+ *
+ * @example
+ * ```ts
+ * import { bodyTimedOut } from "./body.ts";
+ * bodyTimedOut(30_000).status; // 408
+ * ```
+ */
+export function bodyTimedOut(timeout: number): HttpProblem {
   return new HttpProblem(408, "body-timeout", "Request timeout", `The body did not arrive within ${timeout} ms`, {
     Connection: "close",
   });

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { RequestHead } from "./request_head.ts";
+
 /** Methods the topic routes accept. */
 export const ALLOWED_METHODS = "GET, POST, OPTIONS";
 /** Request headers a browser may send: tokens, JSON bodies and EventSource's resume header. */
@@ -31,7 +33,7 @@ export const EXPOSED_HEADERS = "Retry-After, WWW-Authenticate";
  * // { "Access-Control-Allow-Origin": "https://app.example", "Access-Control-Expose-Headers": "…", Vary: "Origin" }
  * ```
  */
-export function corsHeaders(request: Request, origins: readonly string[] | undefined): Record<string, string> {
+export function corsHeaders(request: RequestHead, origins: readonly string[] | undefined): Record<string, string> {
   if (!origins) return {};
   const origin = request.headers.get("origin");
   if (!origin) return {};

@@ -80,16 +80,42 @@ export class HttpProblem extends Error {
    * @returns The `application/problem+json` response.
    */
   toResponse(extraHeaders: Record<string, string> = {}): Response {
-    return new Response(JSON.stringify(this.toJSON()), {
-      status: this.status,
-      headers: {
-        "Content-Type": "application/problem+json",
-        "Cache-Control": "no-store",
-        ...this.headers,
-        ...extraHeaders,
-      },
-    });
+    const { status, headers, body } = this.toPlain();
+    return new Response(body, { status, headers: { ...headers, ...extraHeaders } });
   }
+
+  /**
+   * The problem as status, headers and text, for adapters that write responses themselves.
+   *
+   * @returns The `application/problem+json` answer.
+   */
+  toPlain(): { status: number; headers: Record<string, string>; body: string } {
+    return {
+      status: this.status,
+      headers: { "Content-Type": "application/problem+json", "Cache-Control": "no-store", ...this.headers },
+      body: JSON.stringify(this.toJSON()),
+    };
+  }
+}
+
+const INTERNAL = () =>
+  new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request");
+
+/**
+ * The answer for any error thrown while handling a request, as status, headers and text: its
+ * own problem, or a 500 that leaks nothing.
+ *
+ * @param error What was thrown.
+ * @returns The problem answer.
+ *
+ * @example
+ * ```ts
+ * import { problemOf } from "./problem.ts";
+ * problemOf(new Error("boom")).status; // 500
+ * ```
+ */
+export function problemOf(error: unknown): { status: number; headers: Record<string, string>; body: string } {
+  return (error instanceof HttpProblem ? error : INTERNAL()).toPlain();
 }
 
 /**
@@ -105,7 +131,5 @@ export class HttpProblem extends Error {
  * ```
  */
 export function problemResponse(error: unknown): Response {
-  if (error instanceof HttpProblem) return error.toResponse();
-  return new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request")
-    .toResponse();
+  return (error instanceof HttpProblem ? error : INTERNAL()).toResponse();
 }

@@ -8,7 +8,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Buffer } from "node:buffer";
 import { versions } from "node:process";
+import { bodyTimedOut, bodyTooLarge } from "../core/body.ts";
 import { type DirectStream, takeDirectStream } from "../core/event_stream.ts";
+import { type PublishRoute, publishRouteFor } from "../core/publish_route.ts";
+import type { RequestHead } from "../core/request_head.ts";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
 export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
@@ -206,7 +209,10 @@ export function nodeHandler(
   handler: FetchHandler,
   options: { signal?: boolean } = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const publish = publishRouteFor(handler);
   return async (req, res) => {
+    const topic = publish?.match(req.method ?? "", req.url ?? "");
+    if (topic !== undefined) return publishDirect(publish!, topic, req, res).catch(() => void res.destroy());
     try {
       await writeResponse(await handler(toRequest(req, res, options)), res);
     } catch {
@@ -214,6 +220,74 @@ export function nodeHandler(
       else res.destroy();
     }
   };
+}
+
+/**
+ * Answers a publish from Node's own request and response objects: no Web `Request`, body
+ * stream or `Response` in between.
+ */
+async function publishDirect(
+  route: PublishRoute,
+  topic: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const answer = await route.handle(nodeHead(req), topic, (limit, timeout) => readNodeBody(req, limit, timeout));
+  if (res.destroyed) return;
+  res.writeHead(answer.status, { ...answer.headers, "Content-Length": String(Buffer.byteLength(answer.body)) });
+  res.end(answer.body);
+}
+
+/** The method, URL and headers of a Node request, read only when asked for. */
+function nodeHead(req: IncomingMessage): RequestHead {
+  const value = (name: string) => {
+    const v = req.headers[name];
+    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+  };
+  return {
+    method: req.method ?? "GET",
+    get url() {
+      return `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+    },
+    headers: { get: value, has: (name) => req.headers[name] !== undefined },
+  };
+}
+
+/**
+ * Reads a Node request body within `limit` bytes and `timeout` ms. What is refused is
+ * drained and dropped (the answer carries `Connection: close`), so the client can read it.
+ */
+function readNodeBody(req: IncomingMessage, limit: number, timeout: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const header = req.headers["content-length"];
+    if (header !== undefined && /^\d+$/.test(header) && Number(header) > limit) {
+      req.resume();
+      return reject(bodyTooLarge(limit, Number(header)));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (error?: unknown) => {
+      clearTimeout(timer);
+      // The error listener stays: an error after this settles nothing.
+      req.off("data", onData).off("end", onEnd).off("close", onClose);
+      if (error === undefined) return;
+      req.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) return stop(bodyTooLarge(limit, `more than ${limit}`));
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    // The client left before the body was complete; nobody reads the answer.
+    const onClose = () => stop(new Error("The client closed the connection before the body was complete"));
+    const timer = setTimeout(() => stop(bodyTimedOut(timeout)), timeout);
+    req.on("data", onData).once("end", onEnd).on("error", stop).once("close", onClose);
+  });
 }
 
 /**
