@@ -134,6 +134,31 @@ export function openEventStream(dispatcher: Dispatcher, options: EventStreamOpti
   return stream;
 }
 
+/** The last uncompressed chunk built, with the parts and style it was built from. */
+let lastChunk: { parts: (Uint8Array | StoredEvent)[]; style: FrameStyle; bytes: Uint8Array } | undefined;
+
+/**
+ * The frames of `parts` as one chunk. Subscribers at the same place in a topic take the same
+ * events in one flush (all 1000 of scenario A when they fall behind together), so the chunk
+ * built for the previous subscriber is reused when the parts are the same objects: one buffer,
+ * shared and never modified, instead of a copy of every event per subscriber.
+ */
+function sharedChunk(parts: (Uint8Array | StoredEvent)[], style: FrameStyle): Uint8Array {
+  if (parts.length === 1) {
+    const only = parts[0];
+    return only instanceof Uint8Array ? only : only.frame(style);
+  }
+  const last = lastChunk;
+  if (last && last.style === style && last.parts.length === parts.length) {
+    let same = true;
+    for (let i = 0; i < parts.length && same; i++) same = parts[i] === last.parts[i];
+    if (same) return last.bytes;
+  }
+  const bytes = concatBytes(parts.map((p) => p instanceof Uint8Array ? p : p.frame(style)));
+  lastChunk = { parts, style, bytes };
+  return bytes;
+}
+
 class EventStreamSink implements SubscriberSink, DirectStream {
   readonly #dispatcher: Dispatcher;
   readonly #options: EventStreamOptions;
@@ -233,7 +258,7 @@ class EventStreamSink implements SubscriberSink, DirectStream {
   /** One chunk for the socket: frames as they are, or their shared compressed pieces. */
   #encode(parts: (Uint8Array | StoredEvent)[]): Uint8Array {
     const style = this.#style;
-    if (!this.#gzip) return concatBytes(parts.map((p) => p instanceof Uint8Array ? p : p.frame(style)));
+    if (!this.#gzip) return sharedChunk(parts, style);
     const deflate = this.#deflate!;
     return this.#gzip.write(parts.map((p): CompressedFrame => {
       if (!(p instanceof Uint8Array)) return p.encodedFrame(style, (frame) => compressFrame(frame, deflate));

@@ -174,8 +174,12 @@ function writeDirect(direct: DirectStream, res: ServerResponse): Promise<void> {
   });
 }
 
+/** The last chunk framed and its framing: streams of one topic are written the same chunk in turn. */
+let lastFramed: { chunk: Uint8Array; framed: Buffer } | undefined;
+
 /** `chunk` framed as one HTTP/1.1 chunk: size in hex, CRLF, the bytes, CRLF. */
 function httpChunk(chunk: Uint8Array): Buffer {
+  if (lastFramed?.chunk === chunk) return lastFramed.framed;
   const size = chunk.byteLength.toString(16);
   const out = Buffer.allocUnsafe(size.length + chunk.byteLength + 4);
   out.write(size, 0, "latin1");
@@ -184,6 +188,7 @@ function httpChunk(chunk: Uint8Array): Buffer {
   out.set(chunk, size.length + 2);
   out[out.length - 2] = 13;
   out[out.length - 1] = 10;
+  lastFramed = { chunk, framed: out };
   return out;
 }
 

@@ -43,7 +43,9 @@ test("event stream coalesces queued frames into one chunk and shares frame bytes
   publish("t", "2");
   publish("t", "3");
   await tick();
-  assert.equal(await readText(a), "id: t-2\nevent: message\ndata: 2\n\nid: t-3\nevent: message\ndata: 3\n\n");
+  const [ca, cb] = [(await a.read()).value!, (await b.read()).value!];
+  assert.equal(decoder.decode(ca), "id: t-2\nevent: message\ndata: 2\n\nid: t-3\nevent: message\ndata: 3\n\n");
+  assert.equal(cb, ca, "subscribers taking the same events share one chunk, not a copy each");
   await a.cancel();
   await b.cancel();
   dispatcher.close();
