@@ -20,7 +20,7 @@ import { openEventStream } from "./core/event_stream.ts";
 import { offerPublishRoute } from "./core/publish_route.ts";
 import { type Deflate, loadDeflate } from "./core/gzip.ts";
 import { type HealthReport, healthReport } from "./core/health.ts";
-import { HttpProblem } from "./core/problem.ts";
+import { drainingProblem, HttpProblem } from "./core/problem.ts";
 import { Dispatcher } from "./dispatcher/dispatcher.ts";
 import { memoryModelFor } from "./dispatcher/memory_model.ts";
 import type { SsepgEvent } from "./dispatcher/event.ts";
@@ -325,11 +325,7 @@ class SsepgService implements Ssepg, RouteTarget {
   }
 
   async publishCompact(topic: string, data: string): Promise<{ id: string }> {
-    if (this.#draining) {
-      throw new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", {
-        "Retry-After": "1",
-      });
-    }
+    if (this.#draining) throw drainingProblem();
     const envelope = { topic, data, id: this.#nextId() };
     const payload = encodeEnvelope(envelope);
     const size = utf8Length(payload);

@@ -17,7 +17,7 @@ import { acceptsGzip } from "./gzip.ts";
 import { readBodyLimited } from "./body.ts";
 import { publishBody, publishTopic } from "./publish_route.ts";
 import type { HealthReport } from "./health.ts";
-import { HttpProblem, problemResponse } from "./problem.ts";
+import { drainingProblem, HttpProblem, problemResponse } from "./problem.ts";
 
 /** What the routes need from the service. */
 export interface RouteTarget {
@@ -63,10 +63,6 @@ function guardFor(origins: readonly string[] | undefined): Guard {
   };
 }
 
-function draining(): HttpProblem {
-  return new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", { "Retry-After": "1" });
-}
-
 function topicsOf(c: Context): string[] {
   const parsed = parseTopicList(c.req.param("topics") ?? "");
   if ("error" in parsed) throw new HttpProblem(400, "invalid-topic", "Invalid topic", parsed.error);
@@ -101,7 +97,7 @@ export function registerRoutes(app: Hono, target: RouteTarget, options: { health
       const topics = topicsOf(c);
       requireToken(c.req.raw, config.listenToken, config.allowQueryToken, "listen");
       await target.authorize(c.req.raw, topics, "listen");
-      if (target.draining) throw draining();
+      if (target.draining) throw drainingProblem();
       const gzip = target.gzipAvailable && acceptsGzip(c.req.header("accept-encoding") ?? null);
       const headers = gzip ? { ...STREAM_HEADERS, "Content-Encoding": "gzip" } : { ...STREAM_HEADERS };
       // Hono answers HEAD with the GET route; a HEAD must not open a subscription.

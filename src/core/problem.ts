@@ -98,6 +98,22 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * The 503 answer while the instance shuts down (SPEC §6): clients retry after a second,
+ * elsewhere.
+ *
+ * @returns The problem to throw.
+ *
+ * @example
+ * ```ts
+ * import { drainingProblem } from "./problem.ts";
+ * drainingProblem().headers["Retry-After"]; // "1"
+ * ```
+ */
+export function drainingProblem(): HttpProblem {
+  return new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", { "Retry-After": "1" });
+}
+
 const INTERNAL = () =>
   new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request");
 

@@ -16,7 +16,7 @@ import type { RouteTarget } from "./app.ts";
 import { requireToken } from "./auth.ts";
 import { parsePublishBody } from "./body.ts";
 import { corsHeaders } from "./cors.ts";
-import { HttpProblem, problemOf } from "./problem.ts";
+import { drainingProblem, HttpProblem, problemOf } from "./problem.ts";
 import type { RequestHead } from "./request_head.ts";
 
 /**
@@ -102,11 +102,7 @@ export function publishTopic(config: Config, head: RequestHead, raw: string): st
  * ```
  */
 export async function publishBody(target: RouteTarget, topic: string, readBody: BodyReader): Promise<PlainResponse> {
-  if (target.draining) {
-    throw new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", {
-      "Retry-After": "1",
-    });
-  }
+  if (target.draining) throw drainingProblem();
   const { config } = target;
   const data = parsePublishBody(await readBody(config.maxBodyBytes, config.bodyTimeout));
   const { id } = await target.publishCompact(topic, data);
