@@ -156,17 +156,18 @@ const routes = new WeakMap<object, PublishRoute>();
  *
  * @param handler The service's `fetch` handler.
  * @param target The service behind it.
+ * @returns The route.
  *
  * @example
  * ```ts
  * // in the service: offerPublishRoute(this.fetch, this) when no authorize hook is set
  * ```
  */
-export function offerPublishRoute(handler: object, target: RouteTarget): void {
+export function offerPublishRoute(handler: object, target: RouteTarget): PublishRoute {
   const { config } = target;
   const prefix = `${config.basePath}/`;
   const suffix = "/events";
-  routes.set(handler, {
+  const route: PublishRoute = {
     match(method, path) {
       if (method !== "POST") return undefined;
       const end = path.indexOf("?");
@@ -185,7 +186,9 @@ export function offerPublishRoute(handler: object, target: RouteTarget): void {
       const cors = corsHeaders(head, config.corsOrigins);
       return Object.keys(cors).length === 0 ? answer : { ...answer, headers: { ...answer.headers, ...cors } };
     },
-  });
+  };
+  routes.set(handler, route);
+  return route;
 }
 
 /**
