@@ -23,7 +23,7 @@ export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
 export { ConfigError, OPTIONS, resolveConfig } from "./src/config.ts";
 export type { Config, ConfigInput, ConfigSources, OptionKind, OptionSpec } from "./src/config.ts";
 export { HttpProblem } from "./src/core/problem.ts";
-export type { ProblemBody } from "./src/core/problem.ts";
+export type { PlainResponse, ProblemBody } from "./src/core/problem.ts";
 export type { HealthReport, HealthTotals } from "./src/core/health.ts";
 export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";

@@ -11,12 +11,11 @@
  */
 
 import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
-import { flag, settledRssMb } from "./support.ts";
+import { flag, openReadingStream, settledRssMb } from "./support.ts";
 
 const connections = Number(flag("connections", "2000"));
 const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
 const topics = 20;
-const encoder = new TextEncoder();
 
 /** RSS in KB after the heap settles. */
 const settle = async (pid: number) => (await settledRssMb(pid, 5, 300)) * 1024;
@@ -52,21 +51,11 @@ async function measure(runtime: Runtime, gzip: boolean): Promise<{ base: number;
 }
 
 async function openSubscribers(url: string, n: number, gzip: boolean): Promise<Deno.Conn[]> {
-  const u = new URL(url);
   const socks: Deno.Conn[] = [];
   for (let i = 0; i < n; i++) {
-    const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-    const request = `GET /topics/rss-${i % topics}/events HTTP/1.1\r\nHost: ${u.host}\r\n` +
-      (gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n";
-    await conn.write(encoder.encode(request));
-    // Read and discard, like a healthy client.
-    void (async () => {
-      const buffer = new Uint8Array(16_384);
-      try {
-        while ((await conn.read(buffer)) !== null) { /* discard */ }
-      } catch { /* closed */ }
-    })();
-    socks.push(conn);
+    socks.push(
+      await openReadingStream(url, `/topics/rss-${i % topics}/events`, gzip ? "Accept-Encoding: gzip\r\n" : ""),
+    );
   }
   return socks;
 }

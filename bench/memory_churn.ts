@@ -13,12 +13,11 @@
  */
 
 import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
-import { flag, settledRssMb, sleep } from "./support.ts";
+import { flag, openReadingStream, settledRssMb, sleep } from "./support.ts";
 
 const topicCount = Number(flag("topics", "10000"));
 const connectionCount = Number(flag("connections", "10000"));
 const runtimes = flag("runtimes", runtimesUnderTest().join(",")).split(",") as Runtime[];
-const encoder = new TextEncoder();
 
 const settled = (pid: number) => settledRssMb(pid, 5, 400);
 
@@ -61,19 +60,10 @@ async function measure(runtime: Runtime): Promise<string[]> {
       const freed = await totals(server.url);
       lines.push(row(tag("idle topics freed"), await settled(server.pid), base, `  topics=${freed.topics}`));
 
-      const u = new URL(server.url);
       const conns: Deno.Conn[] = [];
       const before = await settled(server.pid);
       for (let i = 0; i < connectionCount; i++) {
-        const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-        await conn.write(encoder.encode(`GET /topics/idle-${i % 100}/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
-        void (async () => {
-          const buffer = new Uint8Array(4096);
-          try {
-            while ((await conn.read(buffer)) !== null) { /* discard */ }
-          } catch { /* closed */ }
-        })();
-        conns.push(conn);
+        conns.push(await openReadingStream(server.url, `/topics/idle-${i % 100}/events`));
       }
       while ((await totals(server.url)).subscribers < connectionCount) await sleep(100);
       const open = await settled(server.pid);

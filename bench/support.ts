@@ -1,5 +1,6 @@
 /**
- * What the benchmark scripts share: command-line flags, sleeping and reading a process's RSS.
+ * What the benchmark scripts share: command-line flags, sleeping, reading a process's RSS and
+ * opening raw event streams.
  *
  * @module
  */
@@ -75,4 +76,33 @@ export async function settledRssMb(pid: number, readings = 5, gapMs = 400): Prom
     low = Math.min(low, rssMb(pid));
   }
   return low;
+}
+
+/**
+ * Opens an event stream over a raw socket and reads and discards what arrives, like a healthy
+ * client that costs the benchmark next to nothing.
+ *
+ * @param url The server, e.g. `http://127.0.0.1:8080`.
+ * @param path The stream path, e.g. `/topics/a/events`.
+ * @param headers Extra request header lines, each ending in CRLF.
+ * @returns The connection; close it to end the stream.
+ *
+ * @example
+ * ```ts
+ * import { openReadingStream } from "./support.ts";
+ * // const conn = await openReadingStream("http://127.0.0.1:8080", "/topics/a/events");
+ * // conn.close();
+ * ```
+ */
+export async function openReadingStream(url: string, path: string, headers = ""): Promise<Deno.Conn> {
+  const u = new URL(url);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\n${headers}\r\n`));
+  void (async () => {
+    const buffer = new Uint8Array(16_384);
+    try {
+      while ((await conn.read(buffer)) !== null) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  return conn;
 }

@@ -26,6 +26,24 @@ export interface ProblemBody {
 }
 
 /**
+ * A response as status, headers and text.
+ *
+ * @example
+ * ```ts
+ * import type { PlainResponse } from "./problem.ts";
+ * const ok: PlainResponse = { status: 200, headers: { "Content-Type": "application/json" }, body: "{}" };
+ * ```
+ */
+export interface PlainResponse {
+  /** HTTP status. */
+  readonly status: number;
+  /** Response headers. */
+  readonly headers: Record<string, string>;
+  /** The body text. */
+  readonly body: string;
+}
+
+/**
  * An HTTP error that knows its response, thrown anywhere below a route handler.
  *
  * @example
@@ -89,7 +107,7 @@ export class HttpProblem extends Error {
    *
    * @returns The `application/problem+json` answer.
    */
-  toPlain(): { status: number; headers: Record<string, string>; body: string } {
+  toPlain(): PlainResponse {
     return {
       status: this.status,
       headers: { "Content-Type": "application/problem+json", "Cache-Control": "no-store", ...this.headers },
@@ -130,7 +148,7 @@ const INTERNAL = () =>
  * problemOf(new Error("boom")).status; // 500
  * ```
  */
-export function problemOf(error: unknown): { status: number; headers: Record<string, string>; body: string } {
+export function problemOf(error: unknown): PlainResponse {
   return (error instanceof HttpProblem ? error : INTERNAL()).toPlain();
 }
 

@@ -16,26 +16,8 @@ import type { RouteTarget } from "./app.ts";
 import { requireToken } from "./auth.ts";
 import { parsePublishBody } from "./body.ts";
 import { corsHeaders } from "./cors.ts";
-import { drainingProblem, HttpProblem, problemOf } from "./problem.ts";
+import { drainingProblem, HttpProblem, type PlainResponse, problemOf } from "./problem.ts";
 import type { RequestHead } from "./request_head.ts";
-
-/**
- * A response as status, headers and text.
- *
- * @example
- * ```ts
- * import type { PlainResponse } from "./publish_route.ts";
- * const ok: PlainResponse = { status: 200, headers: { "Content-Type": "application/json" }, body: "{}" };
- * ```
- */
-export interface PlainResponse {
-  /** HTTP status. */
-  readonly status: number;
-  /** Response headers. */
-  readonly headers: Record<string, string>;
-  /** The body text. */
-  readonly body: string;
-}
 
 /**
  * Reads the request body, refusing more than `limit` bytes (413) or a body slower than
