@@ -6,6 +6,6 @@
  * @module
  */
 
-import { runCli } from "./src/cli.ts";
+import { runCli } from "./src/cli/main.ts";
 
 await runCli();

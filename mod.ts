@@ -20,11 +20,11 @@ export { createSsepg } from "./src/service.ts";
 export type { Authorize, HonoApp, Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
 export { serve } from "./src/serve/mod.ts";
 export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
-export { ConfigError, OPTIONS, resolveConfig } from "./src/config.ts";
-export type { Config, ConfigInput, ConfigSources, OptionKind, OptionSpec } from "./src/config.ts";
-export { HttpProblem } from "./src/core/problem.ts";
-export type { PlainResponse, ProblemBody } from "./src/core/problem.ts";
-export type { HealthReport, HealthTotals } from "./src/core/health.ts";
+export { ConfigError, OPTIONS, resolveConfig } from "./src/config/config.ts";
+export type { Config, ConfigInput, ConfigSources, OptionKind, OptionSpec } from "./src/config/config.ts";
+export { HttpProblem } from "./src/http/problem.ts";
+export type { PlainResponse, ProblemBody } from "./src/http/problem.ts";
+export type { HealthReport, HealthTotals } from "./src/http/health.ts";
 export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";
 export type { Logger } from "./src/log.ts";
@@ -32,8 +32,8 @@ export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/e
 export type { Envelope } from "./src/bus/envelope.ts";
 export type { Bus, BusHandlers, BusStatus } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
-export { main, processIo, runCli } from "./src/cli.ts";
-export type { CliIo } from "./src/cli.ts";
+export { main, processIo, runCli } from "./src/cli/main.ts";
+export type { CliIo } from "./src/cli/main.ts";
 export type { FetchHandler } from "./src/serve/listener.ts";
 export { VERSION } from "./src/version.ts";
 export { Histogram } from "./src/histogram.ts";
@@ -41,6 +41,6 @@ export { Histogram } from "./src/histogram.ts";
 // `import.meta.main` is true when Deno or Bun run this file directly (Node has no such flag;
 // it runs dist/cli.js instead).
 if ((import.meta as { main?: boolean }).main) {
-  const { runCli } = await import("./src/cli.ts");
+  const { runCli } = await import("./src/cli/main.ts");
   await runCli();
 }

@@ -21,8 +21,8 @@
  */
 
 import { connect } from "node:net";
-import { parseDuration } from "../src/duration.ts";
-import { startEmbeddedPostgres } from "../src/serve/embedded_postgres.ts";
+import { parseDuration } from "../src/config/duration.ts";
+import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
 import { type Runtime, type ServerProcess, startProcess } from "../tests/helpers/processes.ts";
 import { flag, rssMb, sleep } from "./support.ts";
 

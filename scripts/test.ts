@@ -16,7 +16,7 @@
  * @module
  */
 
-import { startEmbeddedPostgres } from "../src/serve/embedded_postgres.ts";
+import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
 import { type Runtime, which } from "../tests/helpers/processes.ts";
 
 const root = new URL("../", import.meta.url).pathname;

@@ -7,7 +7,7 @@
  */
 
 import postgres from "postgres";
-import { NotifyBatcher } from "../../src/bus/notify_batcher.ts";
+import { NotifyBatcher } from "../../src/bus/postgres/notify_batcher.ts";
 
 const payload = JSON.stringify({ topic: "bench", data: { pad: "x".repeat(200) }, id: "mwybh72n-2hrhgk-0" });
 

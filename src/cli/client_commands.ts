@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type ClientOptions, followStream, publishEvent } from "../client.ts";
+import { type ClientOptions, followStream, publishEvent } from "../client/client.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 

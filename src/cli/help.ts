@@ -4,8 +4,8 @@
  * @module
  */
 
-import { OPTIONS, type OptionSpec } from "../config.ts";
-import { formatDuration } from "../duration.ts";
+import { OPTIONS, type OptionSpec } from "../config/config.ts";
+import { formatDuration } from "../config/duration.ts";
 import { VERSION } from "../version.ts";
 
 const GROUPS: Record<OptionSpec["group"], string> = {

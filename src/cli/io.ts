@@ -35,7 +35,7 @@ export interface CliIo {
  * @example
  * ```ts
  * import { processIo } from "./io.ts";
- * import { main } from "../cli.ts";
+ * import { main } from "./main.ts";
  * const code = await main(processIo());
  * ```
  */

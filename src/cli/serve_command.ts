@@ -4,11 +4,11 @@
  * @module
  */
 
-import { ConfigError, resolveConfig } from "../config.ts";
-import { formatDuration } from "../duration.ts";
+import { ConfigError, resolveConfig } from "../config/config.ts";
+import { formatDuration } from "../config/duration.ts";
 import { stderrLogger } from "../log.ts";
-import { securityPosture } from "../security.ts";
-import type { EmbeddedPostgres } from "../serve/embedded_postgres.ts";
+import { securityPosture } from "./security_posture.ts";
+import type { EmbeddedPostgres } from "./embedded_postgres.ts";
 import { serve } from "../serve/mod.ts";
 import type { CliIo } from "./io.ts";
 
@@ -39,7 +39,7 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (config.embeddedPostgres && !databaseUrl) {
-    const { startEmbeddedPostgres } = await import("../serve/embedded_postgres.ts");
+    const { startEmbeddedPostgres } = await import("./embedded_postgres.ts");
     try {
       embedded = await startEmbeddedPostgres();
     } catch (error) {

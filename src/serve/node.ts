@@ -8,10 +8,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Buffer } from "node:buffer";
 import { versions } from "node:process";
-import { bodyTimedOut, bodyTooLarge } from "../core/body.ts";
-import { type DirectStream, takeDirectStream } from "../core/event_stream.ts";
-import { type PublishRoute, publishRouteFor } from "../core/publish_route.ts";
-import type { RequestHead } from "../core/request_head.ts";
+import { bodyTimedOut, bodyTooLarge } from "../http/body.ts";
+import { type DirectStream, takeDirectStream } from "../sse/event_stream.ts";
+import { type PublishRoute, publishRouteFor } from "../http/publish.ts";
+import type { RequestHead } from "../http/request_head.ts";
 import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
 
 export type { FetchHandler, Listener, ListenOptions } from "./listener.ts";

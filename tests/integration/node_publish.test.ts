@@ -1,6 +1,6 @@
 /**
  * The node:http listener answers publishes without a Web Request (the publish route of
- * `src/core/publish_route.ts`): same answers, problems and CORS headers as the Hono route.
+ * `src/http/publish.ts`): same answers, problems and CORS headers as the Hono route.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { createSsepg, type Ssepg, type SsepgOptions } from "../../src/service.ts";
 import { listenNode } from "../../src/serve/node.ts";
 import { silentLogger } from "../../src/log.ts";
-import { publishRouteFor } from "../../src/core/publish_route.ts";
+import { publishRouteFor } from "../../src/http/publish.ts";
 
 async function withServer(options: SsepgOptions, fn: (base: string, svc: Ssepg) => Promise<void>): Promise<void> {
   const svc = await createSsepg({ logger: silentLogger, ...options });

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, dbTest, uniqueTopic } from "../helpers/instances.ts";
-import { PostgresBus } from "../../src/bus/postgres.ts";
+import { PostgresBus } from "../../src/bus/postgres/postgres_bus.ts";
 import { encodeEnvelope, type Envelope } from "../../src/bus/envelope.ts";
 import { silentLogger } from "../../src/log.ts";
 

@@ -115,7 +115,7 @@ Deno.test({
       .output();
     assert.equal(help.code, 0);
     const text = decoder.decode(help.stdout);
-    const { OPTIONS } = await import("../../src/config.ts");
+    const { OPTIONS } = await import("../../src/config/config.ts");
     for (const o of OPTIONS) {
       assert.ok(text.includes(o.flag), o.flag);
       assert.ok(text.includes(o.env), o.env);

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { DROP_GRACE_MS } from "../../src/core/event_stream.ts";
+import { DROP_GRACE_MS } from "../../src/sse/event_stream.ts";
 import { databaseUrl, uniqueTopic, waitFor } from "../helpers/instances.ts";
 import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../helpers/processes.ts";
 

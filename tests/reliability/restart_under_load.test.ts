@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startEmbeddedPostgres } from "../../src/serve/embedded_postgres.ts";
+import { startEmbeddedPostgres } from "../../src/cli/embedded_postgres.ts";
 import { uniqueTopic, waitFor } from "../helpers/instances.ts";
 import { runtimesUnderTest, startProcess } from "../helpers/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";

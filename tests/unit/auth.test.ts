@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { requestToken, requireToken, tokensEqual } from "../../src/core/auth.ts";
-import { HttpProblem } from "../../src/core/problem.ts";
+import { requestToken, requireToken, tokensEqual } from "../../src/http/auth.ts";
+import { HttpProblem } from "../../src/http/problem.ts";
 
 test("tokensEqual() compares exactly", () => {
   assert.equal(tokensEqual("abc", "abc"), true);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { parsePublishBody, readBodyLimited } from "../../src/core/body.ts";
-import { HttpProblem } from "../../src/core/problem.ts";
+import { parsePublishBody, readBodyLimited } from "../../src/http/body.ts";
+import { HttpProblem } from "../../src/http/problem.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { ConfigError, OPTIONS, resolveConfig } from "../../src/config.ts";
-import { formatDuration, parseDuration } from "../../src/duration.ts";
+import { ConfigError, OPTIONS, resolveConfig } from "../../src/config/config.ts";
+import { formatDuration, parseDuration } from "../../src/config/duration.ts";
 
 test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
   assert.equal(parseDuration("250ms"), 250);

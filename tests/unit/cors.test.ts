@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { corsHeaders, withCors } from "../../src/core/cors.ts";
+import { corsHeaders, withCors } from "../../src/http/cors.ts";
 
 const request = (origin?: string, init: RequestInit = {}) =>
   new Request("http://api.example/topics/a/events", {

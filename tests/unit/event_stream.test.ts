@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
-import { openEventStream, takeDirectStream } from "../../src/core/event_stream.ts";
+import { openEventStream, takeDirectStream } from "../../src/sse/event_stream.ts";
 
 const decoder = new TextDecoder();
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -145,7 +145,7 @@ test("event stream sends : keep-alive when idle and event: gap when the bus repo
 
 test("gzip event streams share each event's compressed bytes and end with a valid trailer", async () => {
   const { gunzipSync } = await import("node:zlib");
-  const { loadDeflate } = await import("../../src/core/gzip.ts");
+  const { loadDeflate } = await import("../../src/sse/gzip.ts");
   const deflate = (await loadDeflate())!;
   const { dispatcher, publish } = setup(8);
   const a = openEventStream(dispatcher, { topics: ["t"], retry: 1, gzip: deflate }).getReader();

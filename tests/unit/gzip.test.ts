@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { test } from "../helpers/test.ts";
-import { acceptsGzip, compressFrame, crc32, crc32Combine, GzipStream, loadDeflate } from "../../src/core/gzip.ts";
+import { acceptsGzip, compressFrame, crc32, crc32Combine, GzipStream, loadDeflate } from "../../src/sse/gzip.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { NotifyBatcher } from "../../src/bus/notify_batcher.ts";
+import { NotifyBatcher } from "../../src/bus/postgres/notify_batcher.ts";
 
 function deferred() {
   let resolve!: () => void;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { createSsepg } from "../../src/service.ts";
 import { silentLogger } from "../../src/log.ts";
-import { publishRouteFor } from "../../src/core/publish_route.ts";
+import { publishRouteFor } from "../../src/http/publish.ts";
 
 test("publish route: takes one already-normal topic under basePath, leaves the rest to fetch", async () => {
   const svc = await createSsepg({ logger: silentLogger, basePath: "/sse/v1" });

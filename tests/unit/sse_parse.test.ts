@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { type ParsedEvent, SseParser } from "../../src/sse/parse.ts";
+import { type ParsedEvent, SseParser } from "../../src/client/parse.ts";
 
 function parse(chunks: string[]): { events: ParsedEvent[]; retries: number[] } {
   const events: ParsedEvent[] = [];

@@ -198,7 +198,7 @@ const sharedPieces = new WeakMap<Uint8Array, CompressedFrame>();
  * @example
  * ```ts
  * import { compressConstant, loadDeflate } from "./gzip.ts";
- * import { KEEP_ALIVE } from "../sse/frame.ts";
+ * import { KEEP_ALIVE } from "./frame.ts";
  * const deflate = (await loadDeflate())!;
  * compressConstant(KEEP_ALIVE, deflate) === compressConstant(KEEP_ALIVE, deflate); // true
  * ```

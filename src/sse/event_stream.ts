@@ -12,7 +12,7 @@
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 import type { FrameStyle, StoredEvent } from "../dispatcher/event.ts";
 import type { Subscriber, SubscriberSink } from "../dispatcher/subscriber.ts";
-import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "../sse/frame.ts";
+import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "./frame.ts";
 import { compressConstant, type CompressedFrame, compressFrame, type Deflate, GzipStream } from "./gzip.ts";
 
 /**

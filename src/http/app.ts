@@ -9,13 +9,13 @@
  */
 
 import type { Context, Hono } from "hono";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { parseTopicList } from "../topic.ts";
 import { requireToken } from "./auth.ts";
 import { ALLOWED_METHODS, corsHeaders, withCors } from "./cors.ts";
-import { acceptsGzip } from "./gzip.ts";
+import { acceptsGzip } from "../sse/gzip.ts";
 import { readBodyLimited } from "./body.ts";
-import { publishBody, publishTopic } from "./publish_route.ts";
+import { publishBody, publishTopic } from "./publish.ts";
 import type { HealthReport } from "./health.ts";
 import { drainingProblem, HttpProblem, problemResponse } from "./problem.ts";
 

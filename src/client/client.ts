@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ParsedEvent, SseParser } from "./sse/parse.ts";
+import { type ParsedEvent, SseParser } from "./parse.ts";
 
 /** Where the server is and how to authenticate. */
 export interface ClientOptions {

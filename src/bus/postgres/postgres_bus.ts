@@ -6,11 +6,11 @@
  */
 
 import postgres from "postgres";
-import { backoff as defaultBackoff } from "./backoff.ts";
-import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "./bus.ts";
-import { allChannels, channelFor, decodeEnvelope, type Envelope } from "./envelope.ts";
+import { backoff as defaultBackoff } from "../backoff.ts";
+import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "../bus.ts";
+import { allChannels, channelFor, decodeEnvelope, type Envelope } from "../envelope.ts";
 import { NotifyBatcher } from "./notify_batcher.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log.ts";
 
 /** Settings of the PostgreSQL bus. */
 export interface PostgresBusOptions {
@@ -35,7 +35,7 @@ type Sql = ReturnType<typeof postgres>;
  *
  * @example
  * ```ts
- * import { PostgresBus } from "./postgres.ts";
+ * import { PostgresBus } from "./postgres_bus.ts";
  * const bus = new PostgresBus({ url: "postgres://postgres@127.0.0.1:5432/postgres", notifyShards: 8, logger: console });
  * await bus.start({ event: (e) => console.log(e), gap() {} });
  * await bus.close();

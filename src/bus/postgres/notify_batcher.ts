@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Histogram } from "../histogram.ts";
+import { Histogram } from "../../histogram.ts";
 
 /** Runs one statement carrying `payloads[i]` on `channels[i]`; rejects if it did not commit. */
 export type NotifyExecutor = (channels: string[], payloads: string[]) => Promise<void>;

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { invalidTopicDetail, isValidTopic, parseTopicList } from "../topic.ts";
 import type { RouteTarget } from "./app.ts";
 import { requireToken } from "./auth.ts";
@@ -25,7 +25,7 @@ import type { RequestHead } from "./request_head.ts";
  *
  * @example
  * ```ts
- * import type { BodyReader } from "./publish_route.ts";
+ * import type { BodyReader } from "./publish.ts";
  * import { readBodyLimited } from "./body.ts";
  * const request = new Request("http://x/", { method: "POST", body: '{"data":1}' });
  * const read: BodyReader = (limit, timeout) => readBodyLimited(request, limit, timeout);
@@ -45,8 +45,8 @@ export type BodyReader = (limit: number, timeout: number) => Promise<Uint8Array>
  *
  * @example
  * ```ts
- * import { resolveConfig } from "../config.ts";
- * import { publishTopic } from "./publish_route.ts";
+ * import { resolveConfig } from "../config/config.ts";
+ * import { publishTopic } from "./publish.ts";
  * publishTopic(resolveConfig(), new Request("http://x/topics/Alpha/events", { method: "POST" }), "Alpha"); // "alpha"
  * ```
  */
@@ -75,7 +75,7 @@ export function publishTopic(config: Config, head: RequestHead, raw: string): st
  * ```ts
  * import { createSsepg } from "../service.ts";
  * import { readBodyLimited } from "./body.ts";
- * import { publishBody } from "./publish_route.ts";
+ * import { publishBody } from "./publish.ts";
  * const svc = await createSsepg({ logger: { info() {}, warn() {}, error() {} } });
  * const request = new Request("http://x/topics/a/events", { method: "POST", body: '{"data":1}' });
  * const answer = await publishBody(svc as never, "a", (limit, timeout) => readBodyLimited(request, limit, timeout));
@@ -103,7 +103,7 @@ export async function publishBody(target: RouteTarget, topic: string, readBody: 
  * @example
  * ```ts
  * import { createSsepg } from "../service.ts";
- * import { publishRouteFor } from "./publish_route.ts";
+ * import { publishRouteFor } from "./publish.ts";
  * const svc = await createSsepg({ logger: { info() {}, warn() {}, error() {} } });
  * const route = publishRouteFor(svc.fetch);
  * route?.match("POST", "/topics/alpha/events"); // "alpha"
@@ -181,7 +181,7 @@ export function offerPublishRoute(handler: object, target: RouteTarget): Publish
  *
  * @example
  * ```ts
- * import { publishRouteFor } from "./publish_route.ts";
+ * import { publishRouteFor } from "./publish.ts";
  * publishRouteFor(() => new Response("ok")); // undefined
  * ```
  */

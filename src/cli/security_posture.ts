@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Config } from "./config.ts";
+import type { Config } from "../config/config.ts";
 
 /**
  * Lines describing what is protected and what is open, ending with a count.
@@ -14,8 +14,8 @@ import type { Config } from "./config.ts";
  *
  * @example
  * ```ts
- * import { resolveConfig } from "./config.ts";
- * import { securityPosture } from "./security.ts";
+ * import { resolveConfig } from "../config/config.ts";
+ * import { securityPosture } from "./security_posture.ts";
  * securityPosture(resolveConfig({ overrides: { publishToken: "p", listenToken: "l" } }));
  * // ["ssepg: ✅ Full authentication enabled (publish + subscribe)", …]
  * ```

@@ -5,16 +5,16 @@
  * @module
  */
 
-import { OPTIONS } from "./config.ts";
-import { type FlagSpec, parseArgs, UsageError } from "./cli/args.ts";
-import { CLIENT_FLAGS, publishCommand, subscribeCommand } from "./cli/client_commands.ts";
-import { helpText } from "./cli/help.ts";
-import { type CliIo, exitProcess, processIo } from "./cli/io.ts";
-import { serveCommand } from "./cli/serve_command.ts";
-import { VERSION } from "./version.ts";
+import { OPTIONS } from "../config/config.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
+import { CLIENT_FLAGS, publishCommand, subscribeCommand } from "./client_commands.ts";
+import { helpText } from "./help.ts";
+import { type CliIo, exitProcess, processIo } from "./io.ts";
+import { serveCommand } from "./serve_command.ts";
+import { VERSION } from "../version.ts";
 
-export type { CliIo } from "./cli/io.ts";
-export { processIo } from "./cli/io.ts";
+export type { CliIo } from "./io.ts";
+export { processIo } from "./io.ts";
 
 const SERVE_FLAGS: FlagSpec[] = OPTIONS.map((o) => ({ flag: o.flag, key: o.name, bool: o.kind === "bool" }));
 
@@ -27,7 +27,7 @@ const SERVE_FLAGS: FlagSpec[] = OPTIONS.map((o) => ({ flag: o.flag, key: o.name,
  *
  * @example
  * ```ts
- * import { main } from "./cli.ts";
+ * import { main } from "./main.ts";
  * const code = await main({ args: ["--version"], env: {}, stdout: console.log, stderr: console.error, onStopSignal: () => () => {} });
  * ```
  */
@@ -67,7 +67,7 @@ export async function main(io: CliIo): Promise<number> {
  *
  * @example
  * ```ts
- * import { runCli } from "./cli.ts";
+ * import { runCli } from "./main.ts";
  * if (import.meta.main) await runCli();
  * ```
  */
