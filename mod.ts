@@ -16,14 +16,31 @@
  * @module
  */
 
-export { createSsepg } from "./src/service.ts";
-export type { Authorize, HonoApp, Ssepg, SsepgOptions, SubscribeOptions } from "./src/service.ts";
+export { createSsepg } from "./src/service/create.ts";
+export type { Ssepg, SsepgOptions } from "./src/service/create.ts";
+export type { SubscribeOptions } from "./src/service/subscribe.ts";
+export type { Authorize, AuthorizeRequest } from "./src/http/target.ts";
+export type { HonoApp } from "./src/http/hono.ts";
+export type { Handler } from "./src/http/handler.ts";
+export type { BodyReader, HeaderLookup, RequestHead } from "./src/http/request_head.ts";
+export type { PlainReply, Reply, StreamReply } from "./src/http/reply.ts";
+export type { EventStream, StreamWriter } from "./src/sse/event_stream.ts";
 export { serve } from "./src/serve/mod.ts";
 export type { ServeOptions, SsepgServer } from "./src/serve/mod.ts";
-export { ConfigError, OPTIONS, resolveConfig } from "./src/config/config.ts";
-export type { Config, ConfigInput, ConfigSources, OptionKind, OptionSpec } from "./src/config/config.ts";
+export { ConfigError, isResolvedConfig, OPTION_TABLE, OPTIONS, resolveConfig } from "./src/config/config.ts";
+export type {
+  Config,
+  ConfigInput,
+  ConfigSources,
+  OptionGroup,
+  OptionKind,
+  OptionRule,
+  OptionSpec,
+  OptionTable,
+  OptionValues,
+} from "./src/config/config.ts";
 export { HttpProblem } from "./src/http/problem.ts";
-export type { PlainResponse, ProblemBody } from "./src/http/problem.ts";
+export type { ProblemBody } from "./src/http/problem.ts";
 export type { HealthReport, HealthTotals } from "./src/http/health.ts";
 export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";
@@ -34,7 +51,6 @@ export type { Bus, BusHandlers, BusStatus } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
 export { main, processIo, runCli } from "./src/cli/main.ts";
 export type { CliIo } from "./src/cli/main.ts";
-export type { FetchHandler } from "./src/serve/listener.ts";
 export { VERSION } from "./src/version.ts";
 export { Histogram } from "./src/histogram.ts";
 

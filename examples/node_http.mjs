@@ -9,7 +9,7 @@ import { createSsepg } from "ssepg";
 import { nodeHandler } from "ssepg/node";
 
 const svc = await createSsepg({ databaseUrl: process.env.DATABASE_URL });
-const server = createServer(nodeHandler(svc.fetch));
+const server = createServer(nodeHandler(svc));
 server.requestTimeout = 0; // Node ends requests after 300 s by default; SSE streams live longer
 server.listen(Number(process.env.PORT ?? 8080), "127.0.0.1");
 

@@ -1,5 +1,5 @@
 /**
- * The topic id rule of SPEC §3: lower-cased, then `^[a-z0-9_-]{1,128}$`.
+ * The topic id rule: lower-cased, then `^[a-z0-9_-]{1,128}$`.
  *
  * @module
  */

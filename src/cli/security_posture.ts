@@ -1,5 +1,5 @@
 /**
- * The startup security posture lines of SPEC §3.
+ * The startup security posture lines (what is protected, what is open).
  *
  * @module
  */

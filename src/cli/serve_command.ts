@@ -4,13 +4,13 @@
  * @module
  */
 
-import { ConfigError, resolveConfig } from "../config/config.ts";
+import { type Config, ConfigError, resolveConfig } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
-import { stderrLogger } from "../log.ts";
 import { securityPosture } from "./security_posture.ts";
 import type { EmbeddedPostgres } from "./embedded_postgres.ts";
 import { serve } from "../serve/mod.ts";
 import type { CliIo } from "./io.ts";
+import { stderrLogger } from "../log.ts";
 
 /**
  * Runs the server until SIGINT or SIGTERM.
@@ -25,7 +25,7 @@ import type { CliIo } from "./io.ts";
  * ```
  */
 export async function serveCommand(io: CliIo, flags: Record<string, string | boolean>): Promise<number> {
-  let config;
+  let config: Config;
   try {
     config = resolveConfig({ env: io.env, flags });
   } catch (error) {
@@ -37,25 +37,28 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
   }
 
   let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (config.embeddedPostgres && !databaseUrl) {
+  if (config.embeddedPostgres && !config.databaseUrl) {
     const { startEmbeddedPostgres } = await import("./embedded_postgres.ts");
     try {
       embedded = await startEmbeddedPostgres();
+      // The only change after resolving: resolve the copy with the URL, so that what serve()
+      // gets is still a config resolveConfig built (a spread alone is not).
+      config = resolveConfig({ overrides: { ...config, databaseUrl: embedded.url } });
     } catch (error) {
       io.stderr(`ssepg: cannot start the embedded PostgreSQL: ${(error as Error).message}`);
+      await embedded?.stop();
       return 1;
     }
-    databaseUrl = embedded.url;
     io.stderr(
-      `ssepg: embedded PostgreSQL at ${databaseUrl} (more instances can join with --database-url ${databaseUrl})`,
+      `ssepg: embedded PostgreSQL at ${config.databaseUrl} (more instances can join with --database-url ${config.databaseUrl})`,
     );
   }
 
   for (const line of securityPosture(config)) io.stderr(line);
   let server;
   try {
-    server = await serve({ ...config, databaseUrl, logger: stderrLogger });
+    // The config resolved above, handed on as it is: it is not parsed again.
+    server = await serve({ config, logger: stderrLogger });
   } catch (error) {
     io.stderr(`ssepg: cannot start: ${(error as Error).message}`);
     await embedded?.stop();

@@ -13,11 +13,27 @@
 import type { Envelope } from "../bus/envelope.ts";
 import { Histogram } from "../histogram.ts";
 import { StoredEvent } from "./event.ts";
-import { Subscriber, type SubscriberSink } from "./subscriber.ts";
-import { TopicState } from "./topic_state.ts";
 import type { MemoryModel } from "./memory_model.ts";
+import { busiestTopicStats, type DispatcherTotals, dispatcherTotals, type TopicStats } from "./stats.ts";
+import { Subscriber, type SubscriberSink } from "./subscriber.ts";
+import { type TopicCounters, TopicState } from "./topic_state.ts";
 
-/** Dispatcher settings; the names are those of the ssepg config. */
+// mod.ts and the HTTP layer import the stats types from here; they are defined in stats.ts.
+export type { DispatcherTotals, TopicStats } from "./stats.ts";
+
+/** A topic as this dispatcher holds it: its subscribers are `Subscriber`s. */
+type Topic = TopicState<Subscriber>;
+
+/**
+ * Dispatcher settings; the names are those of the ssepg config.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
+ * const options: DispatcherOptions = { ringCapacity: 1024, clientBuffer: 64, keepAlive: 15_000, topicIdleTimeout: 600_000 };
+ * new Dispatcher(options).close();
+ * ```
+ */
 export interface DispatcherOptions {
   /** Events kept per topic (power of two). */
   readonly ringCapacity: number;
@@ -35,90 +51,26 @@ export interface DispatcherOptions {
   readonly memoryModel?: MemoryModel;
 }
 
-/** How a subscription started. */
+/**
+ * How a subscription started.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "./dispatcher.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const sink = { ready() {}, drop() {}, gap() {}, idle() {}, shutdown() {}, abort() {} };
+ * const { subscriber, gap } = dispatcher.subscribe(["alpha"], sink, { lastEventId: "long-gone" });
+ * gap; // true: that event is not held, so the client is told it missed some
+ * dispatcher.unsubscribe(subscriber);
+ * dispatcher.close();
+ * ```
+ */
 export interface Subscription {
   /** The new subscriber. */
   readonly subscriber: Subscriber;
   /** The `lastEventId` asked for is no longer held: the client missed events. */
   readonly gap: boolean;
 }
-
-/**
- * Per-topic figures of the health endpoint (field names as the Go original).
- *
- * @example
- * ```ts
- * import { Dispatcher } from "./dispatcher.ts";
- * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
- * dispatcher.receive({ topic: "a", data: "1", id: "e1" });
- * dispatcher.topicStats()[0].ring_depth; // 1
- * dispatcher.close();
- * ```
- */
-export interface TopicStats {
-  /** Topic id. */
-  topic: string;
-  /** Connected subscribers on this instance. */
-  subscribers: number;
-  /** Events received but not yet fanned out. */
-  dispatch_depth: number;
-  /** Frames waiting for subscribers that have not taken them yet. */
-  pending_to_clients: number;
-  /** POSTs this instance accepted. */
-  published: number;
-  /** Events this instance received from the bus. */
-  broadcast: number;
-  /** Event frames written to subscribers. */
-  delivered_frames: number;
-  /** Subscribers disconnected for falling `clientBuffer` frames behind. */
-  dropped_clients: number;
-  /** Approximate bytes the topic's ring holds. */
-  memory_usage_bytes: number;
-  /** Events held for resume. */
-  ring_depth: number;
-  /** Last event, subscribe or unsubscribe (Unix seconds). */
-  last_activity_unix: number;
-  /** No subscribers on this instance. */
-  is_idle: boolean;
-}
-
-/**
- * Instance-wide sums of the per-topic figures.
- *
- * @example
- * ```ts
- * import { Dispatcher } from "./dispatcher.ts";
- * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
- * dispatcher.totals().topics; // 0
- * dispatcher.close();
- * ```
- */
-export interface DispatcherTotals {
-  /** Topics held. */
-  topics: number;
-  /** Topics without subscribers. */
-  idle_topics: number;
-  /** Connected subscribers. */
-  subscribers: number;
-  /** Events received but not yet fanned out. */
-  dispatch_depth: number;
-  /** Frames waiting for slow subscribers. */
-  pending_to_clients: number;
-  /** POSTs accepted (freed topics included). */
-  published: number;
-  /** Events received from the bus (freed topics included). */
-  broadcast: number;
-  /** Event frames written to subscribers (freed topics included). */
-  delivered_frames: number;
-  /** Subscribers dropped for being slow (freed topics included). */
-  dropped_clients: number;
-  /** Approximate bytes held by all rings. */
-  memory_usage_bytes: number;
-  /** Events held for resume, all topics. */
-  ring_depth: number;
-}
-
-type Counters = Pick<TopicState, "published" | "broadcast" | "deliveredFrames" | "droppedClients">;
 
 /**
  * Holds every topic of one instance and fans events out to its subscribers.
@@ -135,25 +87,24 @@ type Counters = Pick<TopicState, "published" | "broadcast" | "deliveredFrames" |
 export class Dispatcher {
   readonly options: DispatcherOptions;
   readonly #now: () => number;
-  readonly #topics = new Map<string, TopicState>();
+  readonly #topics = new Map<string, Topic>();
   readonly #subscribers = new Set<Subscriber>();
-  readonly #dirty = new Set<TopicState>();
+  readonly #dirty = new Set<Topic>();
   /** Counters of topics already freed, so totals never go down. */
-  readonly #freed: Counters = { published: 0, broadcast: 0, deliveredFrames: 0, droppedClients: 0 };
+  readonly #freed: TopicCounters = { published: 0, broadcast: 0, deliveredFrames: 0, droppedClients: 0 };
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #keepAliveTick: number;
   #flushQueued = false;
   #seq = 0;
   /** Bytes held by all rings (the sum of the topics' retainedBytes). */
   #retained = 0;
-  /** Topics freed and events dropped to stay under maxRingBytes. */
-  evictedTopics = 0;
-  evictedEvents = 0;
+  // Private so that these counters change only here and each metric has one owner: readers get
+  // getters, and the event stream, which writes the gap notices, reports each via countGap().
+  #evictedTopics = 0;
+  #evictedEvents = 0;
+  #replayed = 0;
+  #gaps = 0;
   #closed = false;
-  /** Events replayed to resuming subscribers. */
-  replayed = 0;
-  /** `event: gap` notices sent. */
-  gaps = 0;
   /** Seconds from publish (the time in the event id) to fan-out on this instance. */
   readonly latency: Histogram = new Histogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -164,6 +115,43 @@ export class Dispatcher {
     this.#timers.push(setInterval(() => this.keepAliveSweep(), this.#keepAliveTick));
     const sweepEvery = Math.min(30_000, Math.max(10, Math.floor(options.topicIdleTimeout / 2)));
     this.#timers.push(setInterval(() => this.freeIdleTopics(), sweepEvery));
+  }
+
+  /** Idle topics freed to stay under `maxRingBytes`. */
+  get evictedTopics(): number {
+    return this.#evictedTopics;
+  }
+
+  /** Events dropped from rings to stay under `maxRingBytes`. */
+  get evictedEvents(): number {
+    return this.#evictedEvents;
+  }
+
+  /** Events replayed to resuming subscribers. */
+  get replayed(): number {
+    return this.#replayed;
+  }
+
+  /** `event: gap` notices sent; see {@link Dispatcher.countGap}. */
+  get gaps(): number {
+    return this.#gaps;
+  }
+
+  /**
+   * Counts one `event: gap` notice sent to a subscriber. The event stream writes the notice,
+   * the dispatcher keeps the count, so the metric has a single owner.
+   *
+   * @example
+   * ```ts
+   * import { Dispatcher } from "./dispatcher.ts";
+   * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+   * dispatcher.countGap();
+   * dispatcher.gaps; // 1
+   * dispatcher.close();
+   * ```
+   */
+  countGap(): void {
+    this.#gaps++;
   }
 
   /** Number of topics held. */
@@ -181,14 +169,14 @@ export class Dispatcher {
    *
    * @param name A valid topic id.
    */
-  topic(name: string): TopicState | undefined {
+  topic(name: string): Topic | undefined {
     return this.#topics.get(name);
   }
 
-  #topicFor(name: string): TopicState {
+  #topicFor(name: string): Topic {
     let topic = this.#topics.get(name);
     if (!topic) {
-      topic = new TopicState(name, this.options.ringCapacity, this.#now());
+      topic = new TopicState<Subscriber>(name, this.options.ringCapacity, this.#now());
       this.#topics.set(name, topic);
     }
     return topic;
@@ -279,7 +267,7 @@ export class Dispatcher {
       gap = !this.#resumeCursors(states, cursors, options.lastEventId);
     }
     const subscriber = new Subscriber(states, cursors, sink, now);
-    this.replayed += subscriber.pending;
+    this.#replayed += subscriber.pending;
     for (const t of states) {
       t.subscribers.add(subscriber);
       t.lastActivity = now;
@@ -288,7 +276,7 @@ export class Dispatcher {
     return { subscriber, gap };
   }
 
-  #resumeCursors(states: TopicState[], cursors: number[], id: string): boolean {
+  #resumeCursors(states: Topic[], cursors: number[], id: string): boolean {
     for (let i = 0; i < states.length; i++) {
       const seq = states[i].seqOf(id);
       if (seq < 0) continue;
@@ -355,26 +343,26 @@ export class Dispatcher {
    * topic first (their subscribers get a gap notice if they had not read them). The topic that
    * just received an event keeps at least that event.
    */
-  #evict(current: TopicState): void {
+  #evict(current: Topic): void {
     const cap = this.options.maxRingBytes ?? Infinity;
     for (const topic of this.#topics.values()) {
       if (this.#retained <= cap) return;
       if (topic.subscribers.size > 0 || topic === current) continue;
       this.#free(topic);
-      this.evictedTopics++;
+      this.#evictedTopics++;
     }
     for (const topic of this.#topics.values()) {
       while (this.#retained > cap && topic.ring.size > (topic === current ? 1 : 0)) {
         const dropped = topic.ring.shift()!;
         topic.retainedBytes -= dropped.retainedBytes;
         this.#retained -= dropped.retainedBytes;
-        this.evictedEvents++;
+        this.#evictedEvents++;
       }
       if (this.#retained <= cap) return;
     }
   }
 
-  #free(topic: TopicState): void {
+  #free(topic: Topic): void {
     this.#freed.published += topic.published;
     this.#freed.broadcast += topic.broadcast;
     this.#freed.deliveredFrames += topic.deliveredFrames;
@@ -394,64 +382,45 @@ export class Dispatcher {
   }
 
   /**
-   * Per-topic figures, busiest first.
+   * Per-topic figures, busiest first (see stats.ts). Cheap for a small `limit` however many
+   * topics are held: only the busiest `limit` are kept while scanning.
    *
    * @param limit At most this many topics.
+   *
+   * @example
+   * ```ts
+   * import { Dispatcher } from "./dispatcher.ts";
+   * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+   * dispatcher.receive({ topic: "quiet", data: "1", id: undefined });
+   * dispatcher.receive({ topic: "busy", data: "1", id: undefined });
+   * dispatcher.receive({ topic: "busy", data: "2", id: undefined });
+   * dispatcher.topicStats(1).map((t) => t.topic); // ["busy"]
+   * dispatcher.close();
+   * ```
    */
   topicStats(limit = Infinity): TopicStats[] {
-    const all = [...this.#topics.values()].map((t) => this.#statsOf(t));
-    all.sort((a, b) => b.subscribers - a.subscribers || b.broadcast - a.broadcast || (a.topic < b.topic ? -1 : 1));
-    return all.slice(0, Math.max(0, limit));
+    return busiestTopicStats(this.#topics.values(), limit);
   }
 
-  #statsOf(t: TopicState): TopicStats {
-    let pending = 0;
-    for (const sub of t.subscribers) {
-      const i = sub.topics.indexOf(t);
-      pending += t.ring.head - sub.cursors[i];
-    }
-    return {
-      topic: t.name,
-      subscribers: t.subscribers.size,
-      dispatch_depth: t.pendingDispatch,
-      pending_to_clients: pending,
-      published: t.published,
-      broadcast: t.broadcast,
-      delivered_frames: t.deliveredFrames,
-      dropped_clients: t.droppedClients,
-      memory_usage_bytes: t.retainedBytes,
-      ring_depth: t.ring.size,
-      last_activity_unix: Math.floor(t.lastActivity / 1000),
-      is_idle: t.subscribers.size === 0,
-    };
-  }
-
-  /** Instance-wide sums; counters include topics already freed. */
+  /**
+   * Instance-wide sums; counters include topics already freed (see stats.ts).
+   *
+   * @example
+   * ```ts
+   * import { Dispatcher } from "./dispatcher.ts";
+   * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+   * dispatcher.receive({ topic: "alpha", data: "1", id: undefined });
+   * dispatcher.totals().broadcast; // 1
+   * dispatcher.close();
+   * ```
+   */
   totals(): DispatcherTotals {
-    const totals: DispatcherTotals = {
-      topics: this.#topics.size,
-      idle_topics: 0,
-      subscribers: this.#subscribers.size,
-      dispatch_depth: 0,
-      pending_to_clients: 0,
-      published: this.#freed.published,
-      broadcast: this.#freed.broadcast,
-      delivered_frames: this.#freed.deliveredFrames,
-      dropped_clients: this.#freed.droppedClients,
-      memory_usage_bytes: this.#retained,
-      ring_depth: 0,
-    };
-    for (const t of this.#topics.values()) {
-      if (t.subscribers.size === 0) totals.idle_topics++;
-      totals.dispatch_depth += t.pendingDispatch;
-      totals.published += t.published;
-      totals.broadcast += t.broadcast;
-      totals.delivered_frames += t.deliveredFrames;
-      totals.dropped_clients += t.droppedClients;
-      totals.ring_depth += t.ring.size;
-    }
-    for (const sub of this.#subscribers) totals.pending_to_clients += sub.pending;
-    return totals;
+    return dispatcherTotals({
+      topics: this.#topics,
+      subscribers: this.#subscribers,
+      freed: this.#freed,
+      retainedBytes: this.#retained,
+    });
   }
 
   /** Stops the timers. Subscribers should have been shut down first. */

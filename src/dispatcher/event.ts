@@ -7,7 +7,15 @@
 import { encodeEvent } from "../sse/frame.ts";
 import { eventCost, type MemoryModel, V8_MEMORY } from "./memory_model.ts";
 
-/** How a stream names its events: `message` for one topic, the topic for several. */
+/**
+ * How a stream names its events: `message` for one topic, the topic for several.
+ *
+ * @example
+ * ```ts
+ * import type { FrameStyle } from "./event.ts";
+ * const styleFor = (topics: string[]): FrameStyle => topics.length > 1 ? "topic" : "message";
+ * ```
+ */
 export type FrameStyle = "message" | "topic";
 
 /**

@@ -7,9 +7,18 @@
  * @module
  */
 
-import { utf8Length } from "../bus/envelope.ts";
+import { utf8Length } from "../utf8.ts";
 
-/** Cost of one retained event: `perEvent + perByte × (string bytes + frame bytes)`. */
+/**
+ * Cost of one retained event: `perEvent + perByte × (string bytes + frame bytes)`.
+ *
+ * @example
+ * ```ts
+ * import { eventCost, type MemoryModel } from "./memory_model.ts";
+ * const lean: MemoryModel = { perEvent: 100, perByte: 1 };
+ * eventCost("1", undefined, lean); // 100 + 1 + 27
+ * ```
+ */
 export interface MemoryModel {
   /** Fixed bytes per event: the event object, the ring slot, the frame's buffer object. */
   readonly perEvent: number;
@@ -17,10 +26,26 @@ export interface MemoryModel {
   readonly perByte: number;
 }
 
-/** V8: Deno and Node. */
+/**
+ * V8: Deno and Node.
+ *
+ * @example
+ * ```ts
+ * import { eventCost, V8_MEMORY } from "./memory_model.ts";
+ * eventCost("1", undefined, V8_MEMORY); // 400 + 1 + 27
+ * ```
+ */
 export const V8_MEMORY: MemoryModel = { perEvent: 400, perByte: 1 };
 
-/** JavaScriptCore: Bun. */
+/**
+ * JavaScriptCore: Bun.
+ *
+ * @example
+ * ```ts
+ * import { eventCost, JSC_MEMORY } from "./memory_model.ts";
+ * eventCost("1", undefined, JSC_MEMORY); // 250 + 2 × (1 + 27)
+ * ```
+ */
 export const JSC_MEMORY: MemoryModel = { perEvent: 250, perByte: 2 };
 
 /**

@@ -4,13 +4,31 @@
  * The ring is the subscriber's queue: nothing is copied per subscriber per event. Frames queued
  * for a subscriber are the ring entries between its cursor and the head.
  *
+ * Imports point one way: a subscriber knows its topics' state, while topic_state.ts takes the
+ * subscriber type as a parameter and never imports this module.
+ *
  * @module
  */
 
 import type { StoredEvent } from "./event.ts";
 import type { TopicState } from "./topic_state.ts";
 
-/** Where the dispatcher tells a subscriber what happened; the SSE stream implements it. */
+/**
+ * Where the dispatcher tells a subscriber what happened; the SSE stream implements it.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriberSink } from "./subscriber.ts";
+ * const sink: SubscriberSink = {
+ *   ready() {}, // take() the waiting events, then set demand again
+ *   drop() {},
+ *   gap() {},
+ *   idle() {},
+ *   shutdown() {},
+ *   abort() {},
+ * };
+ * ```
+ */
 export interface SubscriberSink {
   /** Events are waiting and the subscriber had asked for more (`demand`). */
   ready(): void;
@@ -39,7 +57,7 @@ export interface SubscriberSink {
  * ```
  */
 export class Subscriber {
-  readonly topics: readonly TopicState[];
+  readonly topics: readonly TopicState<Subscriber>[];
   readonly sink: SubscriberSink;
   /** Next sequence number to deliver, per topic. */
   readonly cursors: number[];
@@ -56,7 +74,7 @@ export class Subscriber {
   /** `Date.now()` of the last write, for keep-alives. */
   lastWriteAt: number;
 
-  constructor(topics: readonly TopicState[], cursors: number[], sink: SubscriberSink, now: number) {
+  constructor(topics: readonly TopicState<Subscriber>[], cursors: number[], sink: SubscriberSink, now: number) {
     this.topics = topics;
     this.sink = sink;
     this.cursors = cursors;
@@ -77,6 +95,18 @@ export class Subscriber {
     let n = 0;
     for (let i = 0; i < this.topics.length; i++) n += this.topics[i].ring.head - this.cursors[i];
     return n;
+  }
+
+  /**
+   * Frames waiting for this subscriber in one of its topics, replay included.
+   *
+   * @param topic One of `topics`.
+   * @returns The count; 0 for a topic it does not read.
+   */
+  pendingIn(topic: TopicState<Subscriber>): number {
+    // Subscribers read a handful of topics, so a linear search beats keeping a map per subscriber.
+    const i = this.topics.indexOf(topic);
+    return i < 0 ? 0 : topic.ring.head - this.cursors[i];
   }
 
   /** Frames waiting that arrived after the subscription started: what `clientBuffer` bounds. */

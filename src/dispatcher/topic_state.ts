@@ -1,27 +1,54 @@
 /**
  * What one instance holds for one topic: its ring of recent events, its subscribers, counters.
  *
+ * This module knows nothing of the subscriber class: a topic only keeps its subscribers in a
+ * set, so their type is a parameter. That keeps the imports pointing one way, subscriber.ts
+ * to topic_state.ts, and lets a test build a topic with no subscriber machinery at all.
+ *
  * @module
  */
 
 import { Ring } from "./ring.ts";
 import type { StoredEvent } from "./event.ts";
-import type { Subscriber } from "./subscriber.ts";
+
+/**
+ * The counters a topic keeps. The dispatcher adds a freed topic's counters to its own
+ * running sums of this shape, so instance totals never go down when topics are freed.
+ *
+ * @example
+ * ```ts
+ * import type { TopicCounters } from "./topic_state.ts";
+ * const freed: TopicCounters = { published: 0, broadcast: 0, deliveredFrames: 0, droppedClients: 0 };
+ * ```
+ */
+export interface TopicCounters {
+  /** POSTs this instance accepted for the topic. */
+  published: number;
+  /** Events this instance received from the bus for the topic. */
+  broadcast: number;
+  /** Event frames written to this topic's subscribers. */
+  deliveredFrames: number;
+  /** Subscribers disconnected for falling `clientBuffer` frames behind. */
+  droppedClients: number;
+}
 
 /**
  * The per-topic state of the dispatcher.
  *
+ * @typeParam S What a subscriber is; the dispatcher uses `Subscriber` from subscriber.ts.
+ *
  * @example
  * ```ts
  * import { TopicState } from "./topic_state.ts";
- * const topic = new TopicState("alpha", 1024, Date.now());
+ * const topic = new TopicState<string>("alpha", 1024, Date.now());
+ * topic.subscribers.add("reader-1");
  * topic.ring.size; // 0
  * ```
  */
-export class TopicState {
+export class TopicState<S = unknown> implements TopicCounters {
   readonly name: string;
   readonly ring: Ring<StoredEvent>;
-  readonly subscribers: Set<Subscriber> = new Set();
+  readonly subscribers: Set<S> = new Set();
   /** POSTs this instance accepted for the topic. */
   published = 0;
   /** Events this instance received from the bus for the topic. */

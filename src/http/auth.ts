@@ -5,7 +5,7 @@
  */
 
 import { HttpProblem } from "./problem.ts";
-import type { RequestHead } from "./request_head.ts";
+import { queryParam, type RequestHead } from "./request_head.ts";
 
 /**
  * Compares two strings in time that depends only on the expected length, so response timing
@@ -40,17 +40,17 @@ export function tokensEqual(given: string, expected: string): boolean {
  * @example
  * ```ts
  * import { requestToken } from "./auth.ts";
- * requestToken(new Request("http://x/", { headers: { authorization: "bearer abc" } }), false); // "abc"
+ * requestToken({ headers: new Headers({ authorization: "bearer abc" }), query: "" }, false); // "abc"
  * ```
  */
-export function requestToken(request: RequestHead, allowQuery: boolean): string | undefined {
+export function requestToken(request: Pick<RequestHead, "headers" | "query">, allowQuery: boolean): string | undefined {
   const header = request.headers.get("authorization");
   if (header) {
     const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     return match ? match[1] : undefined;
   }
   if (allowQuery) {
-    const token = new URL(request.url).searchParams.get("access_token");
+    const token = queryParam(request, "access_token");
     if (token) return token;
   }
   return undefined;
@@ -68,11 +68,11 @@ export function requestToken(request: RequestHead, allowQuery: boolean): string 
  * @example
  * ```ts
  * import { requireToken } from "./auth.ts";
- * requireToken(new Request("http://x/"), undefined, false, "listen"); // open: no throw
+ * requireToken({ headers: new Headers(), query: "" }, undefined, false, "listen"); // open: no throw
  * ```
  */
 export function requireToken(
-  request: RequestHead,
+  request: Pick<RequestHead, "headers" | "query">,
   expected: string | undefined,
   allowQuery: boolean,
   action: "publish" | "listen",

@@ -5,7 +5,7 @@
  */
 
 import { compactMember } from "../json.ts";
-import { concatBytes } from "../sse/frame.ts";
+import { concatBytes } from "../bytes.ts";
 import { HttpProblem } from "./problem.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

@@ -28,12 +28,15 @@ export const EXPOSED_HEADERS = "Retry-After, WWW-Authenticate";
  * @example
  * ```ts
  * import { corsHeaders } from "./cors.ts";
- * const request = new Request("http://api/topics/a/events", { headers: { origin: "https://app.example" } });
+ * const request = { method: "GET", headers: new Headers({ origin: "https://app.example" }) };
  * corsHeaders(request, ["https://app.example"]);
  * // { "Access-Control-Allow-Origin": "https://app.example", "Access-Control-Expose-Headers": "…", Vary: "Origin" }
  * ```
  */
-export function corsHeaders(request: RequestHead, origins: readonly string[] | undefined): Record<string, string> {
+export function corsHeaders(
+  request: Pick<RequestHead, "method" | "headers">,
+  origins: readonly string[] | undefined,
+): Record<string, string> {
   if (!origins) return {};
   const origin = request.headers.get("origin");
   if (!origin) return {};
@@ -44,34 +47,10 @@ export function corsHeaders(request: RequestHead, origins: readonly string[] | u
     "Access-Control-Expose-Headers": EXPOSED_HEADERS,
   };
   if (!any) headers.Vary = "Origin";
-  if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
+  if (request.method === "OPTIONS" && request.headers.get("access-control-request-method") !== null) {
     headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS;
     headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS;
     headers["Access-Control-Max-Age"] = "600";
   }
   return headers;
-}
-
-/**
- * Adds CORS headers to a response, merging `Vary` with what it already varies by.
- *
- * @param response A response whose headers can be changed (one this process created).
- * @param headers From {@link corsHeaders}.
- * @returns The same response.
- *
- * @example
- * ```ts
- * import { withCors } from "./cors.ts";
- * const response = withCors(new Response("ok", { headers: { Vary: "Accept-Encoding" } }), { Vary: "Origin" });
- * response.headers.get("vary"); // "Accept-Encoding, Origin"
- * ```
- */
-export function withCors(response: Response, headers: Record<string, string>): Response {
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === "Vary") {
-      const current = response.headers.get("vary");
-      response.headers.set("Vary", current ? `${current}, ${value}` : value);
-    } else response.headers.set(name, value);
-  }
-  return response;
 }

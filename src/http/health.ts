@@ -1,22 +1,27 @@
 /**
- * The per-instance health report of SPEC §3 (field names as the Go original).
+ * The per-instance health report served on the health route (field names as the Go original, so
+ * dashboards built for the Go server keep working). The dispatcher's figures come from
+ * dispatcher/stats.ts; this module adds the bus and instance facts.
  *
  * @module
  */
 
 import type { BusStatus } from "../bus/bus.ts";
-import type { Dispatcher, DispatcherTotals, TopicStats } from "../dispatcher/dispatcher.ts";
+import type { Dispatcher } from "../dispatcher/dispatcher.ts";
+import type { DispatcherTotals, TopicStats } from "../dispatcher/stats.ts";
 
 /**
  * The health JSON.
  *
  * @example
  * ```ts
- * import { createSsepg } from "../service.ts";
- * const svc = await createSsepg();
- * const report = svc.health(10);
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { MemoryBus } from "../bus/memory.ts";
+ * import { healthReport, type HealthReport } from "./health.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const report: HealthReport = healthReport({ dispatcher, bus: new MemoryBus().status(), runtime: "deno 2", notifyShards: 8, draining: false }, 10);
  * console.log(report.status, report.totals.subscribers);
- * await svc.close();
+ * dispatcher.close();
  * ```
  */
 export interface HealthReport {
@@ -43,10 +48,13 @@ export interface HealthReport {
  *
  * @example
  * ```ts
- * import { createSsepg } from "../service.ts";
- * const svc = await createSsepg();
- * svc.health().totals.listen_connected; // true
- * await svc.close();
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { MemoryBus } from "../bus/memory.ts";
+ * import { healthReport, type HealthTotals } from "./health.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const totals: HealthTotals = healthReport({ dispatcher, bus: new MemoryBus().status(), runtime: "deno 2", notifyShards: 8, draining: false }).totals;
+ * totals.listen_connected; // true
+ * dispatcher.close();
  * ```
  */
 export interface HealthTotals extends DispatcherTotals {
@@ -64,7 +72,19 @@ export interface HealthTotals extends DispatcherTotals {
   notify_events: number;
 }
 
-/** What the report is built from. */
+/**
+ * What the report is built from.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { MemoryBus } from "../bus/memory.ts";
+ * import type { HealthSources } from "./health.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const sources: HealthSources = { dispatcher, bus: new MemoryBus().status(), runtime: "deno 2", notifyShards: 8, draining: false };
+ * dispatcher.close();
+ * ```
+ */
 export interface HealthSources {
   /** The instance's dispatcher. */
   readonly dispatcher: Dispatcher;

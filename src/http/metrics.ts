@@ -7,7 +7,19 @@
 import type { BusStatus } from "../bus/bus.ts";
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 
-/** What the metrics are read from. */
+/**
+ * What the metrics are read from.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { MemoryBus } from "../bus/memory.ts";
+ * import type { MetricsSources } from "./metrics.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 8, clientBuffer: 4, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const sources: MetricsSources = { dispatcher, bus: new MemoryBus().status(), draining: false };
+ * dispatcher.close();
+ * ```
+ */
 export interface MetricsSources {
   /** The instance's dispatcher. */
   readonly dispatcher: Dispatcher;

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { PlainReply } from "./reply.ts";
+
 /**
  * The body of a problem response.
  *
@@ -26,32 +28,13 @@ export interface ProblemBody {
 }
 
 /**
- * A response as status, headers and text.
- *
- * @example
- * ```ts
- * import type { PlainResponse } from "./problem.ts";
- * const ok: PlainResponse = { status: 200, headers: { "Content-Type": "application/json" }, body: "{}" };
- * ```
- */
-export interface PlainResponse {
-  /** HTTP status. */
-  readonly status: number;
-  /** Response headers. */
-  readonly headers: Record<string, string>;
-  /** The body text. */
-  readonly body: string;
-}
-
-/**
- * An HTTP error that knows its response, thrown anywhere below a route handler.
+ * An HTTP error that knows its reply, thrown anywhere below a handler.
  *
  * @example
  * ```ts
  * import { HttpProblem } from "./problem.ts";
  * const problem = new HttpProblem(400, "invalid-topic", "Invalid topic", "Topic ids must match …");
- * const response = problem.toResponse();
- * response.status; // 400
+ * problem.toReply().status; // 400
  * ```
  */
 export class HttpProblem extends Error {
@@ -92,22 +75,11 @@ export class HttpProblem extends Error {
   }
 
   /**
-   * The problem as a response.
+   * The problem as a reply.
    *
-   * @param extraHeaders Headers added to the problem's own (e.g. CORS).
-   * @returns The `application/problem+json` response.
+   * @returns The `application/problem+json` reply.
    */
-  toResponse(extraHeaders: Record<string, string> = {}): Response {
-    const { status, headers, body } = this.toPlain();
-    return new Response(body, { status, headers: { ...headers, ...extraHeaders } });
-  }
-
-  /**
-   * The problem as status, headers and text, for adapters that write responses themselves.
-   *
-   * @returns The `application/problem+json` answer.
-   */
-  toPlain(): PlainResponse {
+  toReply(): PlainReply {
     return {
       status: this.status,
       headers: { "Content-Type": "application/problem+json", "Cache-Control": "no-store", ...this.headers },
@@ -117,53 +89,32 @@ export class HttpProblem extends Error {
 }
 
 /**
- * The 503 answer while the instance shuts down (SPEC §6): clients retry after a second,
- * elsewhere.
+ * The 503 answer while the server shuts down.
  *
  * @returns The problem to throw.
  *
  * @example
  * ```ts
  * import { drainingProblem } from "./problem.ts";
- * drainingProblem().headers["Retry-After"]; // "1"
+ * drainingProblem().status; // 503
  * ```
  */
 export function drainingProblem(): HttpProblem {
   return new HttpProblem(503, "draining", "Service unavailable", "The server is shutting down", { "Retry-After": "1" });
 }
 
-const INTERNAL = () =>
-  new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request");
-
 /**
- * The answer for any error thrown while handling a request, as status, headers and text: its
- * own problem, or a 500 that leaks nothing.
+ * The 500 problem for an error that is not an {@link HttpProblem}: a bug, whose details stay
+ * in the log.
  *
- * @param error What was thrown.
- * @returns The problem answer.
+ * @returns The problem.
  *
  * @example
  * ```ts
- * import { problemOf } from "./problem.ts";
- * problemOf(new Error("boom")).status; // 500
+ * import { internalProblem } from "./problem.ts";
+ * internalProblem().status; // 500
  * ```
  */
-export function problemOf(error: unknown): PlainResponse {
-  return (error instanceof HttpProblem ? error : INTERNAL()).toPlain();
-}
-
-/**
- * The response for any error thrown by a handler: its own problem, or a 500 that leaks nothing.
- *
- * @param error What was thrown.
- * @returns A problem response.
- *
- * @example
- * ```ts
- * import { problemResponse } from "./problem.ts";
- * problemResponse(new Error("boom")).status; // 500
- * ```
- */
-export function problemResponse(error: unknown): Response {
-  return (error instanceof HttpProblem ? error : INTERNAL()).toResponse();
+export function internalProblem(): HttpProblem {
+  return new HttpProblem(500, "internal", "Internal server error", "The server failed to handle the request");
 }

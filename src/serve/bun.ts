@@ -1,10 +1,14 @@
 /**
- * The `Bun.serve` listener.
+ * The `Bun.serve` listener: each `Request` becomes the pipeline's head, each reply a
+ * `Response`.
  *
  * @module
  */
 
-import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
+import type { Handler } from "../http/handler.ts";
+import { isStreamReply } from "../http/reply.ts";
+import { serverRequestHead, toResponse } from "../http/web.ts";
+import type { Listener, ListenOptions } from "./listener.ts";
 
 /** The part of Bun's API used here (Deno type-checks this file without Bun's types). */
 interface BunServer {
@@ -18,7 +22,6 @@ interface BunGlobal {
   serve(options: {
     port: number;
     hostname: string;
-    idleTimeout?: number;
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
   }): BunServer;
 }
@@ -28,41 +31,47 @@ function bun(): BunGlobal {
 }
 
 /**
- * Serves `handler` with `Bun.serve`.
+ * Serves the pipeline with `Bun.serve`.
  *
  * Bun closes a connection that is silent for `idleTimeout` (10 s by default), which would cut
  * an SSE stream between keep-alives; the timeout is lifted for event streams only, so idle
  * plain requests still time out.
  *
- * @param handler The fetch handler.
+ * @param handler The pipeline.
  * @param options Port and hostname.
  * @returns The listener.
  *
  * @example
  * ```ts
  * import { listenBun } from "./bun.ts";
- * const listener = await listenBun(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" });
+ * const listener = await listenBun(() => Promise.resolve({ status: 200, headers: {}, body: "ok" }), { port: 0, hostname: "127.0.0.1" });
  * await listener.close();
  * ```
  */
-export function listenBun(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
+export function listenBun(handler: Handler, options: ListenOptions): Promise<Listener> {
   const server = bun().serve({
     port: options.port,
     hostname: options.hostname,
     async fetch(request, server) {
-      const response = await handler(request);
-      if (response.headers.get("content-type")?.startsWith("text/event-stream")) server.timeout(request, 0);
-      return response;
+      const reply = await handler(serverRequestHead(request));
+      if (isStreamReply(reply)) server.timeout(request, 0);
+      return toResponse(reply);
     },
   });
-  return Promise.resolve({
-    port: server.port,
-    hostname: server.hostname,
-    close: () => server.stop(false),
-  });
+  return Promise.resolve({ port: server.port, hostname: server.hostname, close: () => server.stop(false) });
 }
 
-/** `bun <version>`. */
+/**
+ * The runtime name for health reports.
+ *
+ * @returns `bun <version>`.
+ *
+ * @example
+ * ```ts
+ * import { bunRuntime } from "./bun.ts";
+ * bunRuntime(); // "bun 1.4.5"
+ * ```
+ */
 export function bunRuntime(): string {
   return `bun ${bun().version}`;
 }

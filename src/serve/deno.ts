@@ -1,17 +1,20 @@
 /**
- * The `Deno.serve` listener.
+ * The `Deno.serve` listener (`--deno-serve`): each `Request` becomes the pipeline's head, each
+ * reply a `Response`.
  *
  * @module
  */
 
-import type { FetchHandler, Listener, ListenOptions } from "./listener.ts";
+import type { Handler } from "../http/handler.ts";
+import { serverRequestHead, toResponse } from "../http/web.ts";
+import type { Listener, ListenOptions } from "./listener.ts";
 
 /** The part of Deno's API used here, so the npm build type-checks without Deno's types. */
 interface DenoGlobal {
   readonly version: { readonly deno: string };
   serve(
     options: { port: number; hostname: string; onListen(addr: { port: number; hostname: string }): void },
-    handler: FetchHandler,
+    handler: (request: Request) => Promise<Response>,
   ): { shutdown(): Promise<void> };
 }
 
@@ -20,40 +23,44 @@ function deno(): DenoGlobal {
 }
 
 /**
- * Serves `handler` with `Deno.serve`.
+ * Serves the pipeline with `Deno.serve`.
  *
- * @param handler The fetch handler.
+ * @param handler The pipeline.
  * @param options Port and hostname.
  * @returns The listener once it accepts connections.
  *
  * @example
  * ```ts
  * import { listenDeno } from "./deno.ts";
- * const listener = await listenDeno(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" });
+ * const listener = await listenDeno(() => Promise.resolve({ status: 200, headers: {}, body: "ok" }), { port: 0, hostname: "127.0.0.1" });
  * await listener.close();
  * ```
  */
-export function listenDeno(handler: FetchHandler, options: ListenOptions): Promise<Listener> {
+export function listenDeno(handler: Handler, options: ListenOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
     try {
       const server = deno().serve({
         port: options.port,
         hostname: options.hostname,
-        onListen: (addr) => {
-          resolve({
-            port: addr.port,
-            hostname: addr.hostname,
-            close: () => server.shutdown(),
-          });
-        },
-      }, handler);
+        onListen: (addr) => resolve({ port: addr.port, hostname: addr.hostname, close: () => server.shutdown() }),
+      }, async (request) => toResponse(await handler(serverRequestHead(request))));
     } catch (error) {
       reject(error);
     }
   });
 }
 
-/** `deno <version>`. */
+/**
+ * The runtime name for health reports.
+ *
+ * @returns `deno <version>`.
+ *
+ * @example
+ * ```ts
+ * import { denoRuntime } from "./deno.ts";
+ * denoRuntime(); // "deno 2.9.6"
+ * ```
+ */
 export function denoRuntime(): string {
   return `deno ${deno().version.deno}`;
 }

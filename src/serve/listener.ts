@@ -1,19 +1,10 @@
 /**
- * What every runtime adapter provides: an HTTP listener around a `fetch` handler.
+ * What every runtime adapter provides: an HTTP listener around the request pipeline.
  *
  * @module
  */
 
-/**
- * A Web-standard request handler.
- *
- * @example
- * ```ts
- * import type { FetchHandler } from "./listener.ts";
- * const hello: FetchHandler = () => new Response("hello");
- * ```
- */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+import type { Handler } from "../http/handler.ts";
 
 /**
  * Where to listen.
@@ -37,7 +28,7 @@ export interface ListenOptions {
  * @example
  * ```ts
  * import { listenNode } from "./node.ts";
- * const listener = await listenNode(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" });
+ * const listener = await listenNode(() => Promise.resolve({ status: 200, headers: {}, body: "ok" }), { port: 0, hostname: "127.0.0.1" });
  * console.log(listener.port);
  * await listener.close();
  * ```
@@ -51,5 +42,14 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-/** Starts an HTTP server for `handler`; one per runtime. */
-export type Listen = (handler: FetchHandler, options: ListenOptions) => Promise<Listener>;
+/**
+ * Starts an HTTP server for the pipeline; one per runtime.
+ *
+ * @example
+ * ```ts
+ * import type { Listen } from "./listener.ts";
+ * import { listenNode } from "./node.ts";
+ * const listen: Listen = listenNode;
+ * ```
+ */
+export type Listen = (handler: Handler, options: ListenOptions) => Promise<Listener>;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createSsepg, type Ssepg, type SsepgOptions } from "../service.ts";
+import { createSsepg, type Ssepg, type SsepgOptions } from "../service/create.ts";
 import type { Listen, Listener } from "./listener.ts";
 
 /**
@@ -27,7 +27,7 @@ export interface SsepgServer {
   readonly url: string;
   /** `http://host:port` of the health listener, when `healthPort` is set. */
   readonly healthUrl: string | undefined;
-  /** Graceful shutdown (SPEC §6): drain streams, stop listening, close the bus. */
+  /** Graceful shutdown : drain streams, stop listening, close the bus. */
   shutdown(): Promise<void>;
 }
 
@@ -60,7 +60,7 @@ async function adapter(): Promise<RuntimeAdapter> {
       // node:http on Deno holds about a third of Deno.serve's memory per open stream (20 vs 61 KB
       // measured) and lets the Node adapter write frames to the socket directly.
       listen: async (denoServe) =>
-        denoServe ? (await import("./deno.ts")).listenDeno : (await import("./node.ts")).listenNode,
+        denoServe ? (await import("./deno.ts")).listenDeno : (await import("./node/listen.ts")).listenNode,
     };
   }
   if (g.Bun) {
@@ -74,7 +74,7 @@ async function adapter(): Promise<RuntimeAdapter> {
 /**
  * Starts ssepg on this runtime's HTTP server.
  *
- * @param options Config fields (SPEC §2) and library options.
+ * @param options Config fields (see the options table in the README) and library options.
  * @returns The running server.
  *
  * @example
@@ -94,9 +94,9 @@ export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
   let main: Listener | undefined;
   let health: Listener | undefined;
   try {
-    main = await listen(service.fetch, { port: config.port, hostname: config.hostname });
+    main = await listen(service.handle, { port: config.port, hostname: config.hostname });
     if (config.healthPort !== undefined) {
-      health = await listen(service.healthFetch, { port: config.healthPort, hostname: config.hostname });
+      health = await listen(service.handleHealth, { port: config.healthPort, hostname: config.hostname });
     }
   } catch (error) {
     await Promise.allSettled([service.close(), main?.close(), health?.close()]);

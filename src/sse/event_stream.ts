@@ -1,27 +1,38 @@
 /**
- * The SSE response body of one subscriber, as a pull-driven `ReadableStream`.
+ * The SSE body of one subscriber: an {@link EventStream} that an adapter attaches its own
+ * writer to (`node:http` writes to the socket), or reads as a pull-driven `ReadableStream`
+ * (`Deno.serve`, `Bun.serve`, any `fetch` platform).
  *
- * The stream enqueues only when the runtime asks for data (`pull`), so nothing piles up inside
- * it: frames wait in the topic ring until the socket can take them, and everything waiting at
- * that moment leaves in one chunk. A subscriber whose runtime stops asking falls behind in the
- * ring and is dropped by the dispatcher.
+ * Either way nothing piles up inside it: frames wait in the topic ring until the writer can
+ * take them, and everything waiting at that moment leaves in one chunk. A subscriber whose
+ * writer stops taking falls behind in the ring and is dropped by the dispatcher.
  *
  * @module
  */
 
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 import type { FrameStyle, StoredEvent } from "../dispatcher/event.ts";
-import type { Subscriber, SubscriberSink } from "../dispatcher/subscriber.ts";
-import { concatBytes, encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "./frame.ts";
+import type { Subscriber } from "../dispatcher/subscriber.ts";
+import type { ChunkCache } from "./chunk_cache.ts";
+import { concatBytes } from "../bytes.ts";
+import { encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "./frame.ts";
 import { compressConstant, type CompressedFrame, compressFrame, type Deflate, GzipStream } from "./gzip.ts";
 
 /**
- * How long a dropped subscriber's runtime may take to ask for more data (the socket drained)
- * before the stream is errored: a client that never reads again is cut off rather than held.
+ * How long a dropped subscriber's writer may take to drain before the stream is cut off: a
+ * client that never reads again is disconnected rather than held.
  */
 export const DROP_GRACE_MS = 5_000;
 
-/** What one stream needs to know. */
+/**
+ * What one stream needs to know.
+ *
+ * @example
+ * ```ts
+ * import type { EventStreamOptions } from "./event_stream.ts";
+ * const options: EventStreamOptions = { topics: ["alpha"], retry: 5000, lastEventId: "e1" };
+ * ```
+ */
 export interface EventStreamOptions {
   /** Valid, distinct topic ids. */
   readonly topics: readonly string[];
@@ -33,58 +44,29 @@ export interface EventStreamOptions {
   readonly onEnd?: () => void;
   /** gzip the stream with this compressor (shared pieces; see gzip.ts). */
   readonly gzip?: Deflate | undefined;
+  /** Shares the chunk of one flush between subscribers that take the same events. */
+  readonly chunks?: ChunkCache | undefined;
   /** Cut-off time after a drop, in ms. @default DROP_GRACE_MS */
   readonly dropGrace?: number;
 }
 
 /**
- * Where an adapter that owns the socket writes a stream's bytes itself, instead of reading the
- * `ReadableStream` (no reader, promise or queue per chunk; see {@link takeDirectStream}).
+ * Where an adapter writes a stream's bytes.
+ *
+ * @example
+ * ```ts
+ * import type { StreamWriter } from "./event_stream.ts";
+ * const chunks: Uint8Array[] = [];
+ * const writer: StreamWriter = { write: (chunk) => chunks.push(chunk) < 100, end() {}, destroy() {} };
+ * ```
  */
-export interface DirectWriter {
-  /** Writes a chunk; false once the socket's buffer is full (then call `resume()` on drain). */
+export interface StreamWriter {
+  /** Writes a chunk; false once the writer is full (then call `resume()` when it drains). */
   write(chunk: Uint8Array): boolean;
   /** Ends the response cleanly. */
   end(): void;
   /** Cuts the connection. */
   destroy(): void;
-}
-
-/** An event stream driven through a {@link DirectWriter}. */
-export interface DirectStream {
-  /** Starts writing: the preamble at once, then events as they come and the socket drains. */
-  attach(writer: DirectWriter): void;
-  /** The socket drained: write what is waiting. */
-  resume(): void;
-  /** The client went away: unsubscribe. */
-  cancel(): void;
-}
-
-const directStreams = new WeakMap<ReadableStream<Uint8Array>, EventStreamSink>();
-
-/**
- * Takes over an event stream's body for direct writing, if `body` is one that nothing has read
- * yet. Any other body (or a second call) gets undefined and is read as a stream.
- *
- * @param body A response body.
- * @returns The stream to drive, or undefined.
- *
- * @example
- * ```ts
- * import { Dispatcher } from "../dispatcher/dispatcher.ts";
- * import { openEventStream, takeDirectStream } from "./event_stream.ts";
- * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
- * const direct = takeDirectStream(openEventStream(dispatcher, { topics: ["alpha"], retry: 5000 }));
- * direct?.attach({ write: (chunk) => true, end() {}, destroy() {} }); // writes retry + listening
- * direct?.cancel();
- * dispatcher.close();
- * ```
- */
-export function takeDirectStream(body: ReadableStream<Uint8Array> | null | undefined): DirectStream | undefined {
-  const sink = body ? directStreams.get(body) : undefined;
-  if (!sink || body!.locked) return undefined;
-  directStreams.delete(body!);
-  return sink;
 }
 
 /**
@@ -104,11 +86,11 @@ export function gapFrame(lastEventId: string | undefined): Uint8Array {
 }
 
 /**
- * Subscribes to `topics` and returns the SSE body for it.
+ * Subscribes to `topics` and returns the SSE body as a Web stream (cancelling it unsubscribes).
  *
  * @param dispatcher The instance's dispatcher.
  * @param options Topics, retry hint and resume point.
- * @returns The body stream; cancelling it unsubscribes.
+ * @returns The body stream.
  *
  * @example
  * ```ts
@@ -121,117 +103,122 @@ export function gapFrame(lastEventId: string | undefined): Uint8Array {
  * ```
  */
 export function openEventStream(dispatcher: Dispatcher, options: EventStreamOptions): ReadableStream<Uint8Array> {
-  const sink = new EventStreamSink(dispatcher, options);
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start: (controller) => sink.start(controller),
-      pull: () => sink.pull(),
-      cancel: () => sink.end(),
-    },
-    { highWaterMark: 0 },
-  );
-  directStreams.set(stream, sink);
-  return stream;
+  return new EventStream(dispatcher, options).readable();
 }
-
-/** The last uncompressed chunk built, with the parts and style it was built from. */
-let lastChunk: { parts: (Uint8Array | StoredEvent)[]; style: FrameStyle; bytes: Uint8Array } | undefined;
 
 /**
- * The frames of `parts` as one chunk. Subscribers at the same place in a topic take the same
- * events in one flush (all 1000 of scenario A when they fall behind together), so the chunk
- * built for the previous subscriber is reused when the parts are the same objects: one buffer,
- * shared and never modified, instead of a copy of every event per subscriber.
+ * One subscriber's event stream. Nothing is subscribed until a writer is attached (or the
+ * readable is read), so a reply that is never sent holds nothing.
+ *
+ * @example
+ * ```ts
+ * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+ * import { EventStream } from "./event_stream.ts";
+ * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+ * const stream = new EventStream(dispatcher, { topics: ["alpha"], retry: 5000 });
+ * stream.attach({ write: () => true, end() {}, destroy() {} }); // writes retry + listening
+ * stream.cancel();
+ * dispatcher.close();
+ * ```
  */
-function sharedChunk(parts: (Uint8Array | StoredEvent)[], style: FrameStyle): Uint8Array {
-  if (parts.length === 1) {
-    const only = parts[0];
-    return only instanceof Uint8Array ? only : only.frame(style);
-  }
-  const last = lastChunk;
-  if (last && last.style === style && last.parts.length === parts.length) {
-    let same = true;
-    for (let i = 0; i < parts.length && same; i++) same = parts[i] === last.parts[i];
-    if (same) return last.bytes;
-  }
-  const bytes = concatBytes(parts.map((p) => p instanceof Uint8Array ? p : p.frame(style)));
-  lastChunk = { parts, style, bytes };
-  return bytes;
-}
-
-class EventStreamSink implements SubscriberSink, DirectStream {
+export class EventStream {
   readonly #dispatcher: Dispatcher;
   readonly #options: EventStreamOptions;
   readonly #style: FrameStyle;
-  #subscriber!: Subscriber;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  /** Set when an adapter writes to the socket itself; the controller is then unused. */
-  #writer: DirectWriter | undefined;
+  #subscriber: Subscriber | undefined;
+  #writer: StreamWriter | undefined;
   /** Per-stream frames (preamble, gap, keep-alive) that go before the next events. */
   #control: Uint8Array[] = [];
-  /** The runtime asked for data and got none yet. */
+  /** The writer can take a chunk now. */
   #waiting = false;
   #draining = false;
   #ended = false;
-  /** Dropped by the dispatcher: end at the next pull, or cut off after DROP_GRACE_MS. */
+  /** Dropped by the dispatcher: end at the next drain, or cut off after the grace time. */
   #cutTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #deflate: Deflate | undefined;
   readonly #gzip: GzipStream | undefined;
 
+  /**
+   * Prepares the stream; {@link EventStream.attach} starts it.
+   *
+   * @param dispatcher The instance's dispatcher.
+   * @param options Topics, retry hint, resume point, compression.
+   */
   constructor(dispatcher: Dispatcher, options: EventStreamOptions) {
     this.#dispatcher = dispatcher;
     this.#options = options;
     this.#style = options.topics.length > 1 ? "topic" : "message";
-    this.#deflate = options.gzip;
     this.#gzip = options.gzip ? new GzipStream() : undefined;
   }
 
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    this.#controller = controller;
+  /**
+   * Subscribes and starts writing: the preamble at once, then events as they come and the
+   * writer drains. Call once.
+   *
+   * @param writer Where the bytes go.
+   */
+  attach(writer: StreamWriter): void {
+    if (this.#writer) throw new Error("Cannot attach a second writer to an event stream");
+    this.#writer = writer;
     const { subscriber, gap } = this.#dispatcher.subscribe(this.#options.topics, this, {
       lastEventId: this.#options.lastEventId,
     });
     this.#subscriber = subscriber;
-    this.#control.push(
-      encodeRetry(this.#options.retry),
-      encodeComment(`listening ${this.#options.topics.join(",")}`),
-    );
+    this.#control.push(encodeRetry(this.#options.retry), encodeComment(`listening ${this.#options.topics.join(",")}`));
     if (gap) this.#pushGap(this.#options.lastEventId);
+    this.resume();
   }
 
-  #pushGap(lastEventId: string | undefined): void {
-    this.#dispatcher.gaps++;
-    this.#control.push(gapFrame(lastEventId));
-  }
-
-  pull(): void {
+  /** The writer drained: write what is waiting. */
+  resume(): void {
     if (this.#cutTimer !== undefined) return this.#finish();
     this.#waiting = true;
     this.#deliver();
   }
 
-  attach(writer: DirectWriter): void {
-    this.#writer = writer;
-    this.pull();
-  }
-
-  resume(): void {
-    if (this.#writer && !this.#waiting) this.pull();
-  }
-
+  /** The client went away: unsubscribe. */
   cancel(): void {
-    this.end();
+    this.#end();
+  }
+
+  /**
+   * The stream as a pull-driven Web stream, for adapters that hand a `Response` to their
+   * runtime. The runtime's `pull` is the drain signal; cancelling unsubscribes.
+   *
+   * @returns The body stream.
+   */
+  readable(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      start: (controller) =>
+        this.attach({
+          // One chunk per pull: the runtime asks again when it has written it.
+          write: (chunk) => {
+            controller.enqueue(chunk);
+            return false;
+          },
+          end: () => controller.close(),
+          destroy: () => controller.error(new Error("ssepg: stream cut off")),
+        }),
+      pull: () => {
+        if (!this.#waiting) this.resume();
+      },
+      cancel: () => this.cancel(),
+    }, { highWaterMark: 0 });
+  }
+
+  #pushGap(lastEventId: string | undefined): void {
+    this.#dispatcher.countGap();
+    this.#control.push(gapFrame(lastEventId));
   }
 
   #deliver(): void {
-    if (!this.#waiting || this.#ended) return;
     const sub = this.#subscriber;
+    if (!this.#waiting || this.#ended || !sub) return;
     const parts: (Uint8Array | StoredEvent)[] = this.#control;
     this.#control = [];
     if (!sub.closed) {
       const events = sub.take();
       if (sub.skipped) {
-        this.#dispatcher.gaps++;
+        this.#dispatcher.countGap();
         parts.push(gapFrame(sub.lastId));
       }
       for (const event of events) parts.push(event);
@@ -245,64 +232,73 @@ class EventStreamSink implements SubscriberSink, DirectStream {
     this.#waiting = false;
     sub.demand = false;
     sub.lastWriteAt = Date.now();
-    const chunk = this.#encode(parts);
-    if (!this.#writer) this.#controller.enqueue(chunk);
-    else if (this.#writer.write(chunk) && !finishing) {
-      // The socket takes more at once: the next event is written as soon as it arrives.
+    if (this.#writer!.write(this.#encode(parts)) && !finishing) {
+      // The writer takes more at once: the next event is written as soon as it arrives.
       this.#waiting = true;
       sub.demand = !sub.closed;
     }
     if (finishing) this.#finish();
   }
 
-  /** One chunk for the socket: frames as they are, or their shared compressed pieces. */
+  /** One chunk for the writer: frames as they are, or their shared compressed pieces. */
   #encode(parts: (Uint8Array | StoredEvent)[]): Uint8Array {
     const style = this.#style;
-    if (!this.#gzip) return sharedChunk(parts, style);
-    const deflate = this.#deflate!;
+    if (!this.#gzip) {
+      if (parts.length === 1) {
+        const only = parts[0];
+        return only instanceof Uint8Array ? only : only.frame(style);
+      }
+      return this.#options.chunks ? this.#options.chunks.chunk(parts, style) : joinFrames(parts, style);
+    }
+    const deflate = this.#options.gzip!;
     return this.#gzip.write(parts.map((p): CompressedFrame => {
       if (!(p instanceof Uint8Array)) return p.encodedFrame(style, (frame) => compressFrame(frame, deflate));
       return p === KEEP_ALIVE || p === SHUTTING_DOWN ? compressConstant(p, deflate) : compressFrame(p, deflate);
     }));
   }
 
+  /** The dispatcher has events for this subscriber. */
   ready(): void {
     this.#deliver();
   }
 
+  /** Nothing was written for `keepAlive`. */
   idle(): void {
     if (!this.#control.includes(KEEP_ALIVE)) this.#control.push(KEEP_ALIVE);
     this.#deliver();
   }
 
+  /** The bus lost events (LISTEN reconnect). */
   gap(): void {
-    this.#pushGap(this.#subscriber.lastId);
+    this.#pushGap(this.#subscriber?.lastId);
     this.#deliver();
   }
 
+  /** The subscriber fell `clientBuffer` frames behind. */
   drop(): void {
-    // The runtime is still writing what it took last: a client that reads again gets it, then a
+    // The writer still holds what it took last: a client that reads again gets it, then a
     // clean end, and reconnects with the last id it saw. One that never reads again would keep
-    // the connection forever, so after DROP_GRACE_MS the stream is errored, which makes the
+    // the connection forever, so after the grace time the stream is cut off, which makes the
     // runtime close it (the Node adapter at once; Deno and Bun once their write completes).
     if (this.#waiting) return this.#finish();
     this.#cutTimer = setTimeout(() => this.abort(), this.#options.dropGrace ?? DROP_GRACE_MS);
   }
 
+  /** Graceful shutdown: write what is queued, then the shutdown comment, then end. */
   shutdown(): void {
     this.#draining = true;
     this.#deliver();
   }
 
+  /** Cuts the connection at once. */
   abort(): void {
     if (this.#ended) return;
     try {
-      if (this.#writer) this.#writer.destroy();
-      else this.#controller.error(new Error("ssepg: stream cut off"));
+      this.#writer?.destroy();
     } catch {
       // Already closed by the runtime.
     }
-    this.end();
+    this.#end();
   }
 
   #finish(): void {
@@ -310,25 +306,24 @@ class EventStreamSink implements SubscriberSink, DirectStream {
     try {
       // A graceful end closes the gzip stream properly: final block and trailer.
       const trailer = this.#gzip?.end();
-      if (this.#writer) {
-        if (trailer) this.#writer.write(trailer);
-        this.#writer.end();
-      } else {
-        if (trailer) this.#controller.enqueue(trailer);
-        this.#controller.close();
-      }
+      if (trailer) this.#writer?.write(trailer);
+      this.#writer?.end();
     } catch {
       // Already closed or errored by the runtime.
     }
-    this.end();
+    this.#end();
   }
 
   /** Unsubscribes; runs once whether the client left, the server dropped it or it drained. */
-  end(): void {
+  #end(): void {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#cutTimer);
-    this.#dispatcher.unsubscribe(this.#subscriber);
+    if (this.#subscriber) this.#dispatcher.unsubscribe(this.#subscriber);
     this.#options.onEnd?.();
   }
+}
+
+function joinFrames(parts: (Uint8Array | StoredEvent)[], style: FrameStyle): Uint8Array {
+  return concatBytes(parts.map((p) => p instanceof Uint8Array ? p : p.frame(style)));
 }

@@ -18,6 +18,7 @@ import {
 import { SseClient } from "../helpers/sse_client.ts";
 import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { cases, type Target } from "./suite.ts";
+import { requestTargetCases } from "./request_target.ts";
 
 const publishToken = "conformance-publish";
 const listenToken = "conformance-listen";
@@ -85,7 +86,7 @@ for (const { runtime, label, extra } of targets) {
         bodyTimeout,
       };
       try {
-        for (const c of cases) {
+        for (const c of [...cases, ...requestTargetCases]) {
           const ok = await t.step(c.name, () => c.fn(target));
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }

@@ -1,5 +1,5 @@
 /**
- * The black-box conformance suite: HTTP/SSE behaviour of SPEC §3, written once and run against
+ * The black-box conformance suite: HTTP/SSE behaviour the README documents, written once and run against
  * servers started under each runtime (see conformance.test.ts).
  *
  * @module
@@ -87,7 +87,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "stream responses carry the SPEC headers; HEAD opens no subscription",
+    name: "stream responses carry the documented headers; HEAD opens no subscription",
     async fn(t) {
       const topic = uniqueTopic("headers");
       const client = await SseClient.open(`${t.a}/topics/${topic}/events`, { headers: lis(t) });
@@ -118,7 +118,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "errors are problem+json with the SPEC status codes",
+    name: "errors are problem+json with the documented status codes",
     async fn(t) {
       const topic = uniqueTopic("errors");
       const url = `${t.a}/topics/${topic}/events`;
@@ -193,7 +193,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "health reports the SPEC fields and the runtime",
+    name: "health reports the documented fields and the runtime",
     async fn(t) {
       const { status, body } = await health(t.a);
       assert.equal(status, 200);

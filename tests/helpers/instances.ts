@@ -4,6 +4,7 @@
  * @module
  */
 
+import postgres from "postgres";
 import { serve, type ServeOptions, type SsepgServer } from "../../src/serve/mod.ts";
 import { silentLogger } from "../../src/log.ts";
 
@@ -17,6 +18,35 @@ export function databaseUrl(): string {
     throw new Error("DATABASE_URL is not set: run the suite with `deno task test` (it starts an embedded PostgreSQL)");
   }
   return url;
+}
+
+/**
+ * A database of this test's own on the `DATABASE_URL` server, for assertions on instance-wide
+ * figures: NOTIFY is scoped to one database, so no other test (or other user of a shared
+ * server) adds to them. Drop it with the returned function.
+ */
+export async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(databaseUrl());
+  const name = `ssepg_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(base.href, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base.href);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: async () => {
+      const sql = postgres(base.href, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await sql.end();
+      }
+    },
+  };
 }
 
 /** Starts ssepg on 127.0.0.1 and a free port, quietly. */

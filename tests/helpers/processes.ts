@@ -70,6 +70,9 @@ export interface ServerProcess {
   stop(signal?: Deno.Signal): Promise<number>;
 }
 
+/** Servers `startProcess` started, by URL, until they exit. */
+const running = new Map<string, ServerProcess>();
+
 /**
  * Starts `ssepg serve` under `runtime` on 127.0.0.1 and a free port and waits for its
  * `ssepg listening on …` line.
@@ -124,7 +127,7 @@ export async function startProcess(
   const url = /ssepg listening on (http:\/\/\S+)/.exec(stdout)?.[1];
   if (!url) throw new Error(`Unexpected first line from the ${runtime} server: ${stdout}`);
   let exited: Promise<number> | undefined;
-  return {
+  const server: ServerProcess = {
     runtime,
     url,
     pid: child.pid,
@@ -140,4 +143,23 @@ export async function startProcess(
       return exited;
     },
   };
+  running.set(url, server);
+  void child.status.then(() => {
+    if (running.get(url) === server) running.delete(url);
+  });
+  return server;
+}
+
+/**
+ * The running server that `startProcess` started at `url`, so a suite that only knows its
+ * servers' URLs can read their stderr; undefined for any other URL or once it exited.
+ *
+ * @example
+ * ```ts
+ * import { processAt } from "./processes.ts";
+ * processAt("http://127.0.0.1:8080")?.stderr();
+ * ```
+ */
+export function processAt(url: string): ServerProcess | undefined {
+  return running.get(url);
 }

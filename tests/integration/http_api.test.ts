@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { databaseUrl, dbTest, freePort, publish, startServer, uniqueTopic } from "../helpers/instances.ts";
+import { databaseUrl, dbTest, freePort, ownDatabase, publish, startServer, uniqueTopic } from "../helpers/instances.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 async function problem(response: Response, status: number): Promise<Record<string, unknown>> {
@@ -126,7 +126,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "GET streams with the SPEC headers; OPTIONS 204 with Allow; other methods 405; unknown paths 404",
+  name: "GET streams with the documented headers; OPTIONS 204 with Allow; other methods 405; unknown paths 404",
   ...dbTest,
   async fn() {
     const server = await startServer({ databaseUrl: databaseUrl() });
@@ -163,10 +163,12 @@ Deno.test({
 });
 
 Deno.test({
-  name: "health reports the SPEC fields, caps topics with ?limit= and rejects a bad limit",
+  name: "health reports the documented fields, caps topics with ?limit= and rejects a bad limit",
   ...dbTest,
   async fn() {
-    const server = await startServer({ databaseUrl: databaseUrl() });
+    // Instance-wide figures are asserted: a database of its own keeps other tests' events out.
+    const db = await ownDatabase();
+    const server = await startServer({ databaseUrl: db.url });
     const [t1, t2] = [uniqueTopic("hz"), uniqueTopic("hz")];
     try {
       const client = await SseClient.open(`${server.url}/topics/${t1}/events`);
@@ -230,6 +232,7 @@ Deno.test({
       await client.close();
     } finally {
       await server.shutdown();
+      await db.drop();
     }
   },
 });
@@ -427,7 +430,9 @@ Deno.test({
   name: "GET /metrics serves Prometheus text with ssepg_ counters, gauges and histograms",
   ...dbTest,
   async fn() {
-    const server = await startServer({ databaseUrl: databaseUrl() });
+    // Instance-wide figures are asserted: a database of its own keeps other tests' events out.
+    const db = await ownDatabase();
+    const server = await startServer({ databaseUrl: db.url });
     const topic = uniqueTopic("metrics");
     try {
       const live = await SseClient.open(`${server.url}/topics/${topic}/events`);
@@ -461,6 +466,7 @@ Deno.test({
       await Promise.all([live.close(), resumed.close(), lost.close()]);
     } finally {
       await server.shutdown();
+      await db.drop();
     }
   },
 });

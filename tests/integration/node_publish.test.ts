@@ -1,26 +1,26 @@
 /**
- * The node:http listener answers publishes without a Web Request (the publish route of
- * `src/http/publish.ts`): same answers, problems and CORS headers as the Hono route.
+ * Publishing through the node:http listener: Node's own request and response objects go
+ * straight to the pipeline (no Web Request or Response), with the same answers, problems and
+ * CORS headers as every other adapter.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { createSsepg, type Ssepg, type SsepgOptions } from "../../src/service.ts";
+import { createSsepg, type Ssepg, type SsepgOptions } from "../../src/service/create.ts";
 import { listenNode } from "../../src/serve/node.ts";
 import { silentLogger } from "../../src/log.ts";
-import { publishRouteFor } from "../../src/http/publish.ts";
 
 async function withServer(options: SsepgOptions, fn: (base: string, svc: Ssepg) => Promise<void>): Promise<void> {
   const svc = await createSsepg({ logger: silentLogger, ...options });
-  const listener = await listenNode(svc.fetch, { port: 0, hostname: "127.0.0.1" });
+  const listener = await listenNode(svc.handle, { port: 0, hostname: "127.0.0.1" });
   try {
     await fn(`http://127.0.0.1:${listener.port}`, svc);
   } finally {
     await svc.close();
-    // Deno's node:http keeps a connection that answered through a Web Response from counting
-    // as idle for about 90 s; serve() caps that wait the same way (LISTENER_GRACE_MS).
+    // A keep-alive connection may outlive the test's last request; serve() caps that wait the
+    // same way (LISTENER_GRACE_MS).
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([listener.close(), new Promise((resolve) => timer = setTimeout(resolve, 1_000))]);
     clearTimeout(timer);
@@ -56,7 +56,7 @@ Deno.test("node publish path: answers with a Content-Length body, and subscriber
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "application/json");
     assert.equal(response.headers.get("cache-control"), "no-store");
-    // The Web path streams its answer (chunked); the direct path knows the length.
+    // Plain replies are written in one piece with their length.
     assert.equal(response.headers.get("content-length"), String((await response.clone().arrayBuffer()).byteLength));
     const answer = await response.json();
     assert.equal(answer.topic, "alpha");
@@ -65,10 +65,10 @@ Deno.test("node publish path: answers with a Content-Length body, and subscriber
     assert.deepEqual(got, ['{"n":1,"big":12345678901234567890}'], "data as sent, digits intact");
     off();
 
-    // A path the direct route does not take (upper case) still works through the fetch handler.
+    // An upper-case topic with a query takes the same path and is normalised.
     const upper = await post(base, "/topics/ALPHA/events?x=1", '{"data":2}');
     assert.equal(upper.status, 200);
-    assert.equal(upper.headers.get("content-length"), null, "served by the fetch handler");
+    assert.notEqual(upper.headers.get("content-length"), null, "the same pipeline answers");
     assert.equal((await upper.json()).topic, "alpha");
   });
 });
@@ -156,21 +156,20 @@ Deno.test("node publish path: a slow body gets 408, a client that leaves mid-bod
   });
 });
 
-Deno.test("node publish path: not offered when an authorize hook needs the Web Request", async () => {
+Deno.test("node publish path: the authorize hook runs on this adapter too, with the request head", async () => {
   const seen: string[] = [];
   await withServer({
     authorize: (request, topics) => {
-      seen.push(`${request.method} ${topics.join(",")}`);
+      seen.push(`${request.method} ${request.path} ${topics.join(",")}`);
       return topics[0] !== "forbidden";
     },
-  }, async (base, svc) => {
-    assert.equal(publishRouteFor(svc.fetch), undefined);
+  }, async (base) => {
     const ok = await post(base, "/topics/open/events", '{"data":1}');
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
     const refused = await post(base, "/topics/forbidden/events", '{"data":1}');
     assert.equal(refused.status, 403);
     await refused.body?.cancel();
-    assert.deepEqual(seen, ["POST open", "POST forbidden"]);
+    assert.deepEqual(seen, ["POST /topics/open/events open", "POST /topics/forbidden/events forbidden"]);
   });
 });

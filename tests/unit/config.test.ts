@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { ConfigError, OPTIONS, resolveConfig } from "../../src/config/config.ts";
+import { type Config, ConfigError, isResolvedConfig, OPTIONS, resolveConfig } from "../../src/config/config.ts";
 import { formatDuration, parseDuration } from "../../src/config/duration.ts";
+import { createSsepg } from "../../src/service/create.ts";
+import { silentLogger } from "../../src/log.ts";
 
 test("parseDuration() reads ms, s, m, h and plain milliseconds", () => {
   assert.equal(parseDuration("250ms"), 250);
@@ -21,7 +23,7 @@ test("formatDuration() gives the shortest exact form", () => {
   assert.equal(formatDuration(0), "0ms");
 });
 
-test("resolveConfig() gives the SPEC §2 defaults", () => {
+test("resolveConfig() gives the defaults of the options table in the README", () => {
   const c = resolveConfig();
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.embeddedPostgres, false);
@@ -165,4 +167,107 @@ test("resolveConfig() errors name the option, its flag and env, the value and wh
   rejects({ env: { SSEPG_HEALTHZ: "/topics/health" } }, "healthz", "outside basePath");
   rejects({ env: { SSEPG_HEALTH_PORT: "8080" } }, "healthPort", "other than the main port");
   rejects({ overrides: { keepAlive: -5 } }, "keepAlive", "duration");
+});
+
+test("Config is inferred from the options table: each field has its kind's type", () => {
+  const c: Config = resolveConfig({ env: { SSEPG_HEALTH_PORT: "9001", SSEPG_CORS_ORIGINS: "*" } });
+  // Compile-time checks: these assignments type-check only if inference gives these types.
+  const port: number = c.port;
+  const denoServe: boolean = c.denoServe;
+  const basePath: string = c.basePath;
+  const keepAlive: number = c.keepAlive;
+  const healthPort: number | undefined = c.healthPort;
+  const corsOrigins: readonly string[] | undefined = c.corsOrigins;
+  const databaseUrl: string | undefined = c.databaseUrl;
+  // @ts-expect-error an option that is off by default may be undefined
+  const unset: number = c.healthPort;
+  // @ts-expect-error a port is a number, not text
+  const text: string = c.port;
+  // @ts-expect-error only options of the table are fields
+  const missing = c.noSuchOption;
+  assert.throws(() => {
+    // @ts-expect-error the config is read-only, and frozen at run time too
+    c.port = 1;
+  }, TypeError);
+  assert.equal(missing, undefined);
+  assert.equal(port, 8080);
+  assert.equal(denoServe, false);
+  assert.equal(basePath, "/topics");
+  assert.equal(keepAlive, 15_000);
+  assert.equal(healthPort, 9001);
+  assert.deepEqual(corsOrigins, ["*"]);
+  assert.equal(databaseUrl, undefined);
+  assert.equal(unset, 9001);
+  assert.equal(text, 8080);
+
+  // The same at run time: the fields are the table's names, in its order, typed by kind.
+  assert.deepEqual(Object.keys(c), OPTIONS.map((o) => o.name));
+  const expected = { port: "number", int: "number", float: "number", duration: "number", bool: "boolean" } as const;
+  for (const o of OPTIONS) {
+    const value = c[o.name];
+    if (value === undefined) {
+      assert.equal(o.default, undefined, `${o.name} is unset only when off by default`);
+    } else if (o.kind === "origins") {
+      assert.ok(Array.isArray(value) && Object.isFrozen(value), o.name);
+    } else {
+      assert.equal(typeof value, o.kind in expected ? expected[o.kind as keyof typeof expected] : "string", o.name);
+    }
+  }
+});
+
+test("OPTIONS lists every option with its default as resolveConfig() gives it", () => {
+  const c = resolveConfig();
+  for (const o of OPTIONS) {
+    assert.deepEqual(c[o.name], o.default, o.name);
+    for (const field of ["flag", "env", "kind", "group", "help"] as const) assert.ok(o[field], `${o.name}.${field}`);
+  }
+  assert.equal(new Set(OPTIONS.map((o) => o.flag)).size, OPTIONS.length, "one flag per option");
+  assert.equal(new Set(OPTIONS.map((o) => o.env)).size, OPTIONS.length, "one variable per option");
+});
+
+test("resolveConfig() passes a resolved config through as the very same object", () => {
+  const config = resolveConfig({ env: { PORT: "9000", SSEPG_KEEP_ALIVE: "5s" } });
+  assert.ok(isResolvedConfig(config));
+  assert.equal(resolveConfig({ overrides: config }), config);
+  assert.equal(resolveConfig({ overrides: resolveConfig({ overrides: config }) }), config);
+});
+
+test("resolveConfig() validates a plain object with the same fields again", () => {
+  const config = resolveConfig({ env: { PORT: "9000", SSEPG_CORS_ORIGINS: "https://a.example" } });
+  const copy = { ...config };
+  assert.equal(isResolvedConfig(copy), false);
+  assert.equal(isResolvedConfig(Object.freeze({ ...config })), false, "frozen alone is not resolved");
+  const again = resolveConfig({ overrides: copy });
+  assert.notEqual(again, copy);
+  assert.notEqual(again, config);
+  assert.ok(isResolvedConfig(again));
+  assert.deepEqual({ ...again }, { ...config });
+
+  rejects({ overrides: { ...config, ringCapacity: 1000 } }, "ringCapacity", "power of two");
+  rejects({ overrides: Object.freeze({ ...config, port: 70_000 }) }, "port", "0-65535");
+  rejects({ overrides: { ...config, healthPort: config.port } }, "healthPort", "other than the main port");
+});
+
+test("resolveConfig() resolves a resolved config again when env or flags come with it", () => {
+  const config = resolveConfig();
+  // The config leaves publishToken unset, so the env fills it, as it would for any override.
+  const layered = resolveConfig({ env: { SSEPG_PUBLISH_TOKEN: "t" }, overrides: config });
+  assert.notEqual(layered, config);
+  assert.equal(layered.publishToken, "t");
+  assert.equal(resolveConfig({ flags: { port: "1" }, overrides: config }).port, 8080, "overrides still win");
+});
+
+test("isResolvedConfig() is false for anything resolveConfig() did not return", () => {
+  for (const value of [undefined, null, 0, "config", {}, [], OPTIONS]) assert.equal(isResolvedConfig(value), false);
+});
+
+test("createSsepg({ config }) uses a config resolveConfig built as it is, without parsing it again", async () => {
+  const config = resolveConfig({ env: { SSEPG_KEEP_ALIVE: "5s" } });
+  const svc = await createSsepg({ config, keepAlive: "1s", logger: silentLogger });
+  try {
+    assert.equal(svc.config, config, "the very same object");
+    assert.equal(svc.config.keepAlive, 5_000, "fields beside it are ignored");
+  } finally {
+    await svc.close();
+  }
 });

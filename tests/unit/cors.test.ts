@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import { corsHeaders, withCors } from "../../src/http/cors.ts";
+import { corsHeaders } from "../../src/http/cors.ts";
+import { type PlainReply, withHeaders } from "../../src/http/reply.ts";
 
 const request = (origin?: string, init: RequestInit = {}) =>
   new Request("http://api.example/topics/a/events", {
@@ -37,11 +38,12 @@ test("corsHeaders() answers preflights with methods, Authorization and Last-Even
   assert.equal(h["Access-Control-Max-Age"], "600");
 });
 
-test("withCors() merges Vary", () => {
-  const response = withCors(new Response("x", { headers: { Vary: "Accept-Encoding" } }), {
+test("withHeaders() merges Vary and adds the rest", () => {
+  const plain: PlainReply = { status: 200, headers: { Vary: "Accept-Encoding" }, body: "x" };
+  const reply = withHeaders(plain, {
     Vary: "Origin",
     "X-A": "1",
   });
-  assert.equal(response.headers.get("vary"), "Accept-Encoding, Origin");
-  assert.equal(response.headers.get("x-a"), "1");
+  assert.equal(reply.headers.Vary, "Accept-Encoding, Origin");
+  assert.equal(reply.headers["X-A"], "1");
 });

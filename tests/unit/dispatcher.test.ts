@@ -231,3 +231,27 @@ test("Dispatcher stays under maxRingBytes by freeing idle topics first, then tri
   assert.equal(watched.subscriber.skipped, true, "the subscriber is told it missed trimmed events");
   dispatcher.close();
 });
+
+test("Dispatcher.countGap() counts gap notices; gaps and the other counters are read-only", () => {
+  const { dispatcher } = setup();
+  assert.equal(dispatcher.gaps, 0);
+  dispatcher.countGap();
+  dispatcher.countGap();
+  assert.equal(dispatcher.gaps, 2);
+  // Only the dispatcher changes its counters: they are getters without setters.
+  for (const name of ["gaps", "replayed", "evictedTopics", "evictedEvents"] as const) {
+    assert.throws(() => ((dispatcher as unknown as Record<string, number>)[name] = 99), TypeError, name);
+  }
+  assert.equal(dispatcher.gaps, 2);
+  dispatcher.close();
+});
+
+test("Dispatcher.replayed counts the events handed to resuming subscribers", async () => {
+  const { dispatcher, sub, publish, tick } = setup();
+  for (let i = 1; i <= 4; i++) publish("a", String(i));
+  await tick();
+  sub(["a"], false, "a-2");
+  assert.equal(dispatcher.replayed, 2);
+  dispatcher.abortAll();
+  dispatcher.close();
+});

@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import {
-  allChannels,
-  channelFor,
-  decodeEnvelope,
-  encodeEnvelope,
-  fnv1a32,
-  isSafeId,
-  utf8Length,
-} from "../../src/bus/envelope.ts";
+import { allChannels, channelFor, decodeEnvelope, encodeEnvelope, fnv1a32, isSafeId } from "../../src/bus/envelope.ts";
+import { utf8Length } from "../../src/utf8.ts";
 
 test("fnv1a32() matches the published FNV-1a 32-bit vectors", () => {
   assert.equal(fnv1a32(""), 0x811c9dc5);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
-import { openEventStream, takeDirectStream } from "../../src/sse/event_stream.ts";
+import { EventStream, openEventStream } from "../../src/sse/event_stream.ts";
+import { ChunkCache } from "../../src/sse/chunk_cache.ts";
 
 const decoder = new TextDecoder();
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -30,8 +31,9 @@ test("event stream starts with retry and listening, then writes id/event/data fr
 
 test("event stream coalesces queued frames into one chunk and shares frame bytes", async () => {
   const { dispatcher, publish } = setup(8);
-  const a = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
-  const b = openEventStream(dispatcher, { topics: ["t"], retry: 1 }).getReader();
+  const chunks = new ChunkCache(); // one per instance
+  const a = openEventStream(dispatcher, { topics: ["t"], retry: 1, chunks }).getReader();
+  const b = openEventStream(dispatcher, { topics: ["t"], retry: 1, chunks }).getReader();
   await a.read();
   await b.read();
   const pa = a.read();
@@ -176,14 +178,13 @@ test("gzip event streams share each event's compressed bytes and end with a vali
 
 test("direct writing: the adapter gets the preamble, events as they come, backpressure through resume()", async () => {
   const { dispatcher, publish } = setup(8);
-  const stream = openEventStream(dispatcher, { topics: ["a"], retry: 1 });
-  const direct = takeDirectStream(stream)!;
-  assert.ok(direct, "an unread event stream can be taken over");
-  assert.equal(takeDirectStream(stream), undefined, "only once");
+  const direct = new EventStream(dispatcher, { topics: ["a"], retry: 1 });
+  assert.equal(dispatcher.subscriberCount, 0, "nothing is subscribed before a writer is attached");
   const written: string[] = [];
   let room = true;
   let ended = false;
   direct.attach({ write: (c) => (written.push(decoder.decode(c)), room), end: () => ended = true, destroy() {} });
+  assert.throws(() => direct.attach({ write: () => true, end() {}, destroy() {} }), /second writer/);
   assert.deepEqual(written, ["retry: 1\n\n: listening a\n\n"]);
   publish("a", "1");
   await tick();
@@ -210,7 +211,7 @@ test("direct writing: the adapter gets the preamble, events as they come, backpr
 
 test("direct writing: a dropped stream that never drains is destroyed after the grace time; cancel unsubscribes", async () => {
   const { dispatcher, publish } = setup(4);
-  const direct = takeDirectStream(openEventStream(dispatcher, { topics: ["a"], retry: 1, dropGrace: 30 }))!;
+  const direct = new EventStream(dispatcher, { topics: ["a"], retry: 1, dropGrace: 30 });
   let destroyed = false;
   direct.attach({ write: () => false, end() {}, destroy: () => destroyed = true });
   for (let i = 0; i < 4; i++) publish("a", String(i));
@@ -220,7 +221,7 @@ test("direct writing: a dropped stream that never drains is destroyed after the 
   await new Promise((r) => setTimeout(r, 80));
   assert.equal(destroyed, true);
 
-  const other = takeDirectStream(openEventStream(dispatcher, { topics: ["b"], retry: 1 }))!;
+  const other = new EventStream(dispatcher, { topics: ["b"], retry: 1 });
   other.attach({ write: () => true, end() {}, destroy() {} });
   assert.equal(dispatcher.subscriberCount, 1);
   other.cancel();

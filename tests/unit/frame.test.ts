@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
-import {
-  concatBytes,
-  encodeComment,
-  encodeEventText,
-  encodeRetry,
-  KEEP_ALIVE,
-  SHUTTING_DOWN,
-} from "../../src/sse/frame.ts";
+import { encodeComment, encodeEventText, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "../../src/sse/frame.ts";
+import { concatBytes } from "../../src/bytes.ts";
 import { StoredEvent } from "../../src/dispatcher/event.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

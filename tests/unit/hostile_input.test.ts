@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { test } from "../helpers/test.ts";
-import { createSsepg, type Ssepg } from "../../src/service.ts";
+import { createSsepg, type Ssepg } from "../../src/service/create.ts";
 import { silentLogger } from "../../src/log.ts";
 
 const RUNS = 300;

@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL bus on postgres.js: one dedicated LISTEN connection on every
  * `topic_broadcast_{k}` channel, and separate NOTIFY connections carrying batched publishes.
+ * When asked, it also looks after the server's NOTIFY queue (see `maintenance.ts`).
  *
  * @module
  */
@@ -10,9 +11,25 @@ import { backoff as defaultBackoff } from "../backoff.ts";
 import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "../bus.ts";
 import { allChannels, channelFor, decodeEnvelope, type Envelope } from "../envelope.ts";
 import { NotifyBatcher } from "./notify_batcher.ts";
+import { alterSystemMaxNotify, startQueueWatch } from "./maintenance.ts";
 import type { Logger } from "../../log.ts";
 
-/** Settings of the PostgreSQL bus. */
+/**
+ * Settings of the PostgreSQL bus. The maintenance options are all optional and off when
+ * absent, so a bus built only with `url`, `notifyShards` and `logger` just carries events.
+ *
+ * @example
+ * ```ts
+ * import type { PostgresBusOptions } from "./postgres_bus.ts";
+ * const options: PostgresBusOptions = {
+ *   url: "postgres://postgres@127.0.0.1:5432/postgres",
+ *   notifyShards: 8,
+ *   logger: console,
+ *   queuePollInterval: 30_000,
+ *   queueWarnThreshold: 0.5,
+ * };
+ * ```
+ */
 export interface PostgresBusOptions {
   /** PostgreSQL URL. */
   readonly url: string;
@@ -26,6 +43,21 @@ export interface PostgresBusOptions {
   readonly backoff?: (attempt: number) => number;
   /** Seconds to wait for a connection before a publish fails. @default 5 */
   readonly connectTimeout?: number;
+  /**
+   * Milliseconds between polls of the NOTIFY queue usage, which `status().queueUsage` then
+   * reports. @default no polling
+   */
+  readonly queuePollInterval?: number;
+  /**
+   * Queue usage (0..1) above which a warning is logged; needs `queuePollInterval`.
+   * @default no warning
+   */
+  readonly queueWarnThreshold?: number;
+  /**
+   * `max_notify_queue_pages` to set with `ALTER SYSTEM` at start, in MB (PostgreSQL 17+,
+   * superuser; otherwise logged and skipped). @default 0, which leaves the server alone
+   */
+  readonly alterSystemMaxNotifyMB?: number;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -36,8 +68,15 @@ type Sql = ReturnType<typeof postgres>;
  * @example
  * ```ts
  * import { PostgresBus } from "./postgres_bus.ts";
- * const bus = new PostgresBus({ url: "postgres://postgres@127.0.0.1:5432/postgres", notifyShards: 8, logger: console });
+ * const bus = new PostgresBus({
+ *   url: "postgres://postgres@127.0.0.1:5432/postgres",
+ *   notifyShards: 8,
+ *   logger: console,
+ *   queuePollInterval: 30_000,
+ *   queueWarnThreshold: 0.5,
+ * });
  * await bus.start({ event: (e) => console.log(e), gap() {} });
+ * console.log(bus.status().queueUsage);
  * await bus.close();
  * ```
  */
@@ -56,6 +95,7 @@ export class PostgresBus implements Bus {
   #lastNotificationAt: number | undefined;
   #queueUsage: number | undefined;
   #wake: (() => void) | undefined;
+  #stopQueueWatch: (() => void) | undefined;
 
   constructor(options: PostgresBusOptions) {
     this.#options = options;
@@ -95,6 +135,24 @@ export class PostgresBus implements Bus {
   async start(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
     await this.#listenAll();
+    await this.#startMaintenance();
+  }
+
+  async #startMaintenance(): Promise<void> {
+    const { alterSystemMaxNotifyMB, queuePollInterval, queueWarnThreshold, logger } = this.#options;
+    if (alterSystemMaxNotifyMB !== undefined && alterSystemMaxNotifyMB > 0) {
+      // On a NOTIFY connection: the LISTEN one must stay free for notifications.
+      const query = async (statement: string) => [...await this.#notifySql.unsafe(statement)];
+      await alterSystemMaxNotify(query, alterSystemMaxNotifyMB, logger);
+    }
+    // close() may have run while ALTER SYSTEM was awaited: a watch started now would never stop.
+    if (queuePollInterval === undefined || queuePollInterval <= 0 || this.#closing) return;
+    this.#stopQueueWatch = startQueueWatch({
+      poll: () => this.pollQueueUsage(),
+      interval: queuePollInterval,
+      warnThreshold: queueWarnThreshold,
+      logger,
+    });
   }
 
   async #listenAll(): Promise<void> {
@@ -174,23 +232,23 @@ export class PostgresBus implements Bus {
   }
 
   /**
-   * Reads `pg_notification_queue_usage()` through a NOTIFY connection.
+   * Reads `pg_notification_queue_usage()` through a NOTIFY connection; `status().queueUsage`
+   * reports the last value read. With `queuePollInterval` the bus calls it itself.
    *
-   * @returns Usage from 0 to 1.
+   * @returns Usage from 0 to 1 (of the whole server: every database shares one queue).
+   *
+   * @example
+   * ```ts
+   * import { PostgresBus } from "./postgres_bus.ts";
+   * const bus = new PostgresBus({ url: "postgres://postgres@127.0.0.1:5432/postgres", notifyShards: 1, logger: console });
+   * console.log(await bus.pollQueueUsage());
+   * await bus.close();
+   * ```
    */
   async pollQueueUsage(): Promise<number> {
     const [row] = await this.#notifySql`select pg_notification_queue_usage() as usage`;
     this.#queueUsage = Number(row.usage);
     return this.#queueUsage;
-  }
-
-  /**
-   * Runs one statement on a NOTIFY connection (for the ALTER SYSTEM option).
-   *
-   * @param statement SQL text without parameters.
-   */
-  async execute(statement: string): Promise<Record<string, unknown>[]> {
-    return [...await this.#notifySql.unsafe(statement)];
   }
 
   status(): BusStatus {
@@ -208,6 +266,8 @@ export class PostgresBus implements Bus {
 
   async close(): Promise<void> {
     this.#closing = true;
+    this.#stopQueueWatch?.();
+    this.#stopQueueWatch = undefined;
     this.#wake?.();
     this.#connected = false;
     await Promise.allSettled([this.#listenSql.end({ timeout: 1 }), this.#notifySql.end({ timeout: 5 })]);

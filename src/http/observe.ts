@@ -1,0 +1,72 @@
+/**
+ * `GET {healthz}` and `GET /metrics`: the instance's health report and its Prometheus text.
+ *
+ * @module
+ */
+
+import { HttpProblem } from "./problem.ts";
+import type { PlainReply } from "./reply.ts";
+import { queryParam, type RequestHead } from "./request_head.ts";
+import type { HttpTarget } from "./target.ts";
+
+/**
+ * The health reply: 200 when `ok`, 503 when `degraded`; `?limit=N` caps `topics[]`.
+ *
+ * @param target The instance.
+ * @param head The request (for `?limit=`).
+ * @returns The JSON reply.
+ * @throws {HttpProblem} 400 for a limit that is not a whole number.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "../service/create.ts";
+ * const svc = await createSsepg({ logger: { info() {}, warn() {}, error() {} } });
+ * const response = await svc.fetch(new Request("http://x/healthz?limit=10"));
+ * console.log(response.status); // 200
+ * await svc.close();
+ * ```
+ */
+export function healthReply(target: HttpTarget, head: RequestHead): PlainReply {
+  const limitText = queryParam(head, "limit");
+  let limit = Infinity;
+  if (limitText !== null) {
+    if (!/^\d{1,9}$/.test(limitText)) {
+      throw new HttpProblem(
+        400,
+        "invalid-limit",
+        "Invalid limit",
+        `limit must be a whole number: current value is ${JSON.stringify(limitText.slice(0, 40))}`,
+      );
+    }
+    limit = Number(limitText);
+  }
+  const report = target.health(limit);
+  return {
+    status: report.status === "ok" ? 200 : 503,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+    body: JSON.stringify(report),
+  };
+}
+
+/**
+ * The metrics reply in Prometheus text format.
+ *
+ * @param target The instance.
+ * @returns `text/plain; version=0.0.4`.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "../service/create.ts";
+ * const svc = await createSsepg({ logger: { info() {}, warn() {}, error() {} } });
+ * const response = await svc.fetch(new Request("http://x/metrics"));
+ * console.log((await response.text()).includes("ssepg_")); // true
+ * await svc.close();
+ * ```
+ */
+export function metricsReply(target: HttpTarget): PlainReply {
+  return {
+    status: 200,
+    headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" },
+    body: target.metrics(),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * `GET {basePath}/{topics}/events`: the subscriber's event stream.
+ *
+ * @module
+ */
+
+import { acceptsGzip } from "../sse/gzip.ts";
+import type { Reply } from "./reply.ts";
+import { queryParam, type RequestHead } from "./request_head.ts";
+import type { HttpTarget } from "./target.ts";
+
+/** Headers of every event-stream response. */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+  "Vary": "Accept-Encoding",
+});
+
+const GZIP_HEADERS = Object.freeze({ ...STREAM_HEADERS, "Content-Encoding": "gzip" });
+
+/**
+ * The stream reply for checked topics: gzip when the client accepts it, resuming after
+ * `Last-Event-ID` (or `?lastEventId=`). A HEAD gets the headers and opens no subscription.
+ *
+ * @param target The instance.
+ * @param topics The normalised topics, the caller authenticated and authorized.
+ * @param head The request.
+ * @returns The reply; its stream starts when the adapter attaches a writer.
+ *
+ * @example
+ * ```ts
+ * import { createSsepg } from "../service/create.ts";
+ * const svc = await createSsepg({ logger: { info() {}, warn() {}, error() {} } });
+ * const response = await svc.fetch(new Request("http://x/topics/a/events"));
+ * response.headers.get("content-type"); // text/event-stream; charset=utf-8
+ * await response.body?.cancel();
+ * await svc.close();
+ * ```
+ */
+export function streamReply(target: HttpTarget, topics: readonly string[], head: RequestHead): Reply {
+  const gzip = target.gzipAvailable && acceptsGzip(head.headers.get("accept-encoding"));
+  const headers = gzip ? GZIP_HEADERS : STREAM_HEADERS;
+  if (head.method === "HEAD") return { status: 200, headers, body: null };
+  const lastEventId = head.headers.get("last-event-id") ?? queryParam(head, "lastEventId");
+  return { status: 200, headers, stream: target.openStream(topics, lastEventId || undefined, gzip) };
+}

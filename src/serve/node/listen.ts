@@ -1,0 +1,88 @@
+/**
+ * The `node:http` listener: Node's request and response objects straight to the pipeline.
+ *
+ * @module
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Handler } from "../../http/handler.ts";
+import type { Listener, ListenOptions } from "../listener.ts";
+import { nodeHead } from "./request.ts";
+import { HttpChunkFramer, sendReply } from "./response.ts";
+
+/**
+ * A `node:http` request listener for the pipeline, for `http.createServer`.
+ *
+ * @param target The pipeline, or an ssepg instance (its `handle`).
+ * @returns A `(req, res)` listener that streams with backpressure.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createSsepg } from "../../../mod.ts";
+ * import { nodeHandler } from "./listen.ts";
+ * const svc = await createSsepg();
+ * const server = createServer(nodeHandler(svc));
+ * server.requestTimeout = 0; // SSE streams outlive Node's 300 s default
+ * ```
+ */
+export function nodeHandler(
+  target: Handler | { readonly handle: Handler },
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const handle = typeof target === "function" ? target : target.handle;
+  const framer = new HttpChunkFramer();
+  return async (req, res) => {
+    try {
+      sendReply(await handle(nodeHead(req)), req, res, framer);
+    } catch {
+      // The pipeline answers every failure itself; this is a write to a socket that broke.
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  };
+}
+
+/**
+ * Serves `handler` with `node:http`.
+ *
+ * Node ends a request after `requestTimeout` (300 s by default), which would cut every SSE
+ * stream after five minutes; it is turned off here.
+ *
+ * @param handler The pipeline.
+ * @param options Port and hostname.
+ * @returns The listener.
+ *
+ * @example
+ * ```ts
+ * import { listenNode } from "./listen.ts";
+ * const listener = await listenNode(() => Promise.resolve({ status: 200, headers: {}, body: "ok" }), { port: 0, hostname: "127.0.0.1" });
+ * await listener.close();
+ * ```
+ */
+export function listenNode(handler: Handler, options: ListenOptions): Promise<Listener> {
+  const server = createServer(nodeHandler(handler));
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : options.port;
+      resolve({
+        port,
+        hostname: options.hostname,
+        close: () =>
+          new Promise<void>((done) => {
+            // Keep-alive connections become idle as their streams end during the drain; close
+            // them as they do instead of waiting out keepAliveTimeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.close(() => {
+              clearInterval(sweep);
+              done();
+            });
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,225 @@
+/**
+ * One ssepg instance without its HTTP face: the bus, the dispatcher, publishing with ids,
+ * event streams, the health report and the graceful shutdown. The HTTP layer reaches it
+ * through {@link HttpTarget}.
+ *
+ * @module
+ */
+
+import type { Bus } from "../bus/bus.ts";
+import { BusUnavailableError } from "../bus/bus.ts";
+import { encodeEnvelope } from "../bus/envelope.ts";
+import type { Config } from "../config/config.ts";
+import { Dispatcher } from "../dispatcher/dispatcher.ts";
+import { memoryModelFor } from "../dispatcher/memory_model.ts";
+import { type HealthReport, healthReport } from "../http/health.ts";
+import { metricsText } from "../http/metrics.ts";
+import { drainingProblem, HttpProblem } from "../http/problem.ts";
+import type { HttpTarget } from "../http/target.ts";
+import { createIdGenerator } from "../id.ts";
+import type { Logger } from "../log.ts";
+import { ChunkCache } from "../sse/chunk_cache.ts";
+import { EventStream } from "../sse/event_stream.ts";
+import { type Deflate, loadDeflate } from "../sse/gzip.ts";
+import { utf8Length } from "../utf8.ts";
+
+/**
+ * An ssepg instance: start it, publish and stream through it, close it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryBus } from "../bus/memory.ts";
+ * import { resolveConfig } from "../config/config.ts";
+ * import { silentLogger } from "../log.ts";
+ * import { Instance } from "./instance.ts";
+ * const instance = new Instance(resolveConfig(), new MemoryBus(), silentLogger, "deno 2");
+ * await instance.start();
+ * await instance.publish("alpha", '{"n":1}');
+ * await instance.close();
+ * ```
+ */
+export class Instance implements HttpTarget {
+  /** The validated configuration. */
+  readonly config: Config;
+  /** Where the instance logs. */
+  readonly logger: Logger;
+  /** The fan-out engine. */
+  readonly dispatcher: Dispatcher;
+  readonly #bus: Bus;
+  readonly #runtime: string;
+  readonly #nextId = createIdGenerator();
+  readonly #chunks = new ChunkCache();
+  #deflate: Deflate | undefined;
+  #draining = false;
+  #closed: Promise<void> | undefined;
+  /** Ids this instance published that have not come back through the bus yet. */
+  readonly #ownInFlight = new Set<string>();
+
+  /**
+   * Prepares the instance; {@link Instance.start} connects it.
+   *
+   * @param config The validated configuration.
+   * @param bus The bus to publish and listen on.
+   * @param logger Where to log.
+   * @param runtime Runtime name and version for the health report.
+   */
+  constructor(config: Config, bus: Bus, logger: Logger, runtime: string) {
+    this.config = config;
+    this.logger = logger;
+    this.#bus = bus;
+    this.#runtime = runtime;
+    this.dispatcher = new Dispatcher({ ...config, memoryModel: memoryModelFor(runtime) });
+  }
+
+  /** True once {@link Instance.close} began. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Whether streams can be gzip-encoded (the runtime has a raw deflate). */
+  get gzipAvailable(): boolean {
+    return this.#deflate !== undefined;
+  }
+
+  /**
+   * Loads the compressor and starts the bus (with PostgreSQL: LISTEN on every channel).
+   *
+   * @throws the bus's error when it cannot start; the instance is then closed.
+   */
+  async start(): Promise<void> {
+    this.#deflate = await loadDeflate();
+    try {
+      await this.#bus.start({
+        event: (envelope) => {
+          if (this.#ownInFlight.size > 0 && envelope.id !== undefined) this.#ownInFlight.delete(envelope.id);
+          this.dispatcher.receive(envelope);
+        },
+        gap: () => {
+          // What was in flight while the listener was away is lost; stop waiting for it.
+          this.#ownInFlight.clear();
+          this.dispatcher.gap();
+        },
+      });
+    } catch (error) {
+      this.dispatcher.close();
+      await this.#bus.close().catch(() => {});
+      throw error;
+    }
+    if (this.#bus.status().kind === "memory") {
+      this.logger.info(
+        "ssepg: no DATABASE_URL: in-process bus, single instance (events do not reach other instances)",
+      );
+    }
+  }
+
+  /**
+   * Publishes compact JSON `data` to a valid topic with a new id.
+   *
+   * @param topic A valid, normalised topic.
+   * @param data Compact JSON text (not `null`).
+   * @returns The event id, once the bus accepted the event.
+   * @throws {HttpProblem} 503 while draining or when the database refuses, 413 for an
+   *   envelope over `maxNotifyBytes`.
+   */
+  async publish(topic: string, data: string): Promise<{ id: string }> {
+    if (this.#draining) throw drainingProblem();
+    const envelope = { topic, data, id: this.#nextId() };
+    const payload = encodeEnvelope(envelope);
+    const size = utf8Length(payload);
+    if (size > this.config.maxNotifyBytes) {
+      throw new HttpProblem(
+        413,
+        "envelope-too-large",
+        "Payload too large",
+        `The NOTIFY envelope is ${size} bytes, over maxNotifyBytes (${this.config.maxNotifyBytes} bytes)`,
+      );
+    }
+    this.#ownInFlight.add(envelope.id);
+    try {
+      await this.#bus.publish(envelope, payload);
+    } catch (error) {
+      this.#ownInFlight.delete(envelope.id);
+      if (!(error instanceof BusUnavailableError)) throw error;
+      this.logger.warn(`ssepg: publish to ${topic} failed: ${error.message}`);
+      throw new HttpProblem(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database did not accept the event; nothing was published",
+        { "Retry-After": String(error.retryAfter) },
+      );
+    }
+    this.dispatcher.countPublished(topic);
+    return { id: envelope.id };
+  }
+
+  /**
+   * A subscriber's event stream, started when a writer is attached.
+   *
+   * @param topics Valid, distinct topics.
+   * @param lastEventId Resume after this id.
+   * @param gzip Compress the stream (only when {@link Instance.gzipAvailable}).
+   * @returns The stream.
+   */
+  openStream(topics: readonly string[], lastEventId: string | undefined, gzip: boolean): EventStream {
+    return new EventStream(this.dispatcher, {
+      topics,
+      retry: this.config.retry,
+      lastEventId,
+      gzip: gzip ? this.#deflate : undefined,
+      chunks: this.#chunks,
+    });
+  }
+
+  /**
+   * The health report.
+   *
+   * @param limit At most this many topics, busiest first.
+   * @returns The report.
+   */
+  health(limit = Infinity): HealthReport {
+    return healthReport({
+      dispatcher: this.dispatcher,
+      bus: this.#bus.status(),
+      runtime: this.#runtime,
+      notifyShards: this.config.notifyShards,
+      draining: this.#draining,
+    }, limit);
+  }
+
+  /**
+   * The metrics in Prometheus text format.
+   *
+   * @returns The exposition text.
+   */
+  metrics(): string {
+    return metricsText({ dispatcher: this.dispatcher, bus: this.#bus.status(), draining: this.#draining });
+  }
+
+  /**
+   * Graceful shutdown: refuse new work, let this instance's own events come back, end every
+   * stream (up to `gracefulDrain`), close the bus. Safe to call more than once.
+   *
+   * @returns Resolves when the bus is closed.
+   */
+  close(): Promise<void> {
+    return this.#closed ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + this.config.gracefulDrain;
+    // Events this instance accepted are on their way back through LISTEN: let them arrive, so
+    // its own subscribers get them before the streams end.
+    while (this.#ownInFlight.size > 0 && Date.now() < deadline && this.#bus.status().connected) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    this.dispatcher.shutdown();
+    while (this.dispatcher.subscriberCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.dispatcher.abortAll();
+    this.dispatcher.close();
+    await this.#bus.close();
+  }
+}
