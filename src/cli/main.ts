@@ -1,5 +1,5 @@
 /**
- * The `ssepg` command: `ssepg [serve] [flags]`, `ssepg publish`, `ssepg subscribe`,
+ * The `ssepg` command: `ssepg [serve] [flags]`, `ssepg publish`, `ssepg subscribe`, `ssepg sql`,
  * `--help`, `--version`.
  *
  * @module
@@ -11,6 +11,7 @@ import { CLIENT_FLAGS, publishCommand, subscribeCommand } from "./client_command
 import { helpText } from "./help.ts";
 import { type CliIo, exitProcess, processIo } from "./io.ts";
 import { serveCommand } from "./serve_command.ts";
+import { SQL_FLAGS, sqlCommand } from "./sql_command.ts";
 import { VERSION } from "../version.ts";
 
 export type { CliIo } from "./io.ts";
@@ -32,10 +33,10 @@ const SERVE_FLAGS: FlagSpec[] = OPTIONS.map((o) => ({ flag: o.flag, key: o.name,
  * ```
  */
 export async function main(io: CliIo): Promise<number> {
-  const command = ["serve", "publish", "subscribe"].includes(io.args[0]) ? io.args[0] : "serve";
+  const command = ["serve", "publish", "subscribe", "sql"].includes(io.args[0]) ? io.args[0] : "serve";
   const rest = io.args[0] === command ? io.args.slice(1) : io.args;
   try {
-    const parsed = parseArgs(rest, command === "serve" ? SERVE_FLAGS : CLIENT_FLAGS);
+    const parsed = parseArgs(rest, command === "serve" ? SERVE_FLAGS : command === "sql" ? SQL_FLAGS : CLIENT_FLAGS);
     if (parsed.help) {
       io.stdout(helpText());
       return 0;
@@ -49,6 +50,8 @@ export async function main(io: CliIo): Promise<number> {
         return await publishCommand(io, parsed.positionals, parsed.flags);
       case "subscribe":
         return await subscribeCommand(io, parsed.positionals, parsed.flags);
+      case "sql":
+        return await sqlCommand(io, parsed.positionals, parsed.flags);
       default:
         if (parsed.positionals.length > 0) {
           throw new UsageError(`Unknown command ${JSON.stringify(parsed.positionals[0])}; see ssepg --help`);
