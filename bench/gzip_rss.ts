@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../scripts/processes.ts";
 import { flag, openReadingStream, settledRssMb } from "./support.ts";
 
 const connections = Number(flag("connections", "2000"));

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Runtime, runtimesUnderTest, startProcess } from "../tests/helpers/processes.ts";
+import { type Runtime, runtimesUnderTest, startProcess } from "../scripts/processes.ts";
 import { flag, settledRssMb, sleep } from "./support.ts";
 
 const topicCount = Number(flag("topics", "100"));

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../tests/helpers/processes.ts";
+import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../scripts/processes.ts";
 import { flag, openReadingStream, settledRssMb, sleep } from "./support.ts";
 
 const topicCount = Number(flag("topics", "10000"));

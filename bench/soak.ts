@@ -23,7 +23,7 @@
 import { connect } from "node:net";
 import { parseDuration } from "../src/config/duration.ts";
 import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
-import { type Runtime, type ServerProcess, startProcess } from "../tests/helpers/processes.ts";
+import { type Runtime, type ServerProcess, startProcess } from "../scripts/processes.ts";
 import { flag, rssMb, sleep } from "./support.ts";
 
 const durationMs = parseDuration(flag("duration", "10m")) ?? Deno.exit(2);

@@ -20,15 +20,7 @@
  * @module
  */
 
-import {
-  root,
-  type Runtime,
-  RUNTIMES,
-  serverCommand,
-  type ServerProcess,
-  startProcess,
-  which,
-} from "../tests/helpers/processes.ts";
+import { root, type Runtime, RUNTIMES, serverCommand, type ServerProcess, startProcess, which } from "./processes.ts";
 import { flag } from "../bench/support.ts";
 
 const markdown = Deno.args.includes("--md");

@@ -1,12 +1,13 @@
 /**
- * ssepg server processes under Deno, Bun and Node, for the black-box suites.
+ * ssepg server processes under Deno, Bun and Node, for the black-box suites, the test runner
+ * and the benchmarks.
  *
  * @module
  */
 
 const decoder = new TextDecoder();
 /** The repository root. */
-export const root: string = new URL("../../", import.meta.url).pathname;
+export const root: string = new URL("../", import.meta.url).pathname;
 
 /** A runtime the suites can start servers under. */
 export type Runtime = "deno" | "bun" | "node";

@@ -17,7 +17,7 @@
  */
 
 import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
-import { type Runtime, which } from "../tests/helpers/processes.ts";
+import { type Runtime, which } from "./processes.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const onlyMain = Deno.args.includes("--only-main");

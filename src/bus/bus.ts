@@ -51,6 +51,8 @@ export interface BusStatus {
   readonly notifyEvents: number;
   /** Events per statement, when the bus batches. */
   readonly notifyBatchSizes?: Histogram;
+  /** Problems found at startup that an operator must fix (e.g. a shard count mismatch). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -72,7 +74,8 @@ export interface Bus {
   /**
    * Sends one event to every instance. Resolves once it is committed (PostgreSQL) or fanned out
    * (memory); rejects with {@link BusUnavailableError} when it was not, and then nothing of it
-   * is delivered anywhere.
+   * is delivered anywhere, or with {@link PublishOutcomeUnknownError} when the statement carrying
+   * it went out but its outcome never came back (it may or may not be delivered).
    */
   publish(envelope: Envelope, payload: string): Promise<void>;
   /** Current figures. */
@@ -105,5 +108,30 @@ export class BusUnavailableError extends Error {
     super(message, options);
     this.name = "BusUnavailableError";
     this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * A publish whose outcome is unknown: the statement carrying it was sent to the database, but
+ * neither a commit nor a failure came back in time (the connection stalled or broke). The event
+ * may still be delivered, so a retry may deliver it twice; unlike {@link BusUnavailableError},
+ * this is not "nothing was published".
+ *
+ * @example
+ * ```ts
+ * import { PublishOutcomeUnknownError } from "./bus.ts";
+ * throw new PublishOutcomeUnknownError("No answer to the NOTIFY within 5000 ms");
+ * ```
+ */
+export class PublishOutcomeUnknownError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was not answered.
+   * @param options The underlying error as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PublishOutcomeUnknownError";
   }
 }

@@ -13,7 +13,8 @@ import type { Logger } from "../log.ts";
 
 /**
  * Creates the bus for `config`, not yet started: the PostgreSQL bus (with its NOTIFY queue
- * watch and optional `ALTER SYSTEM` step) when `databaseUrl` is set, else the in-process bus.
+ * watch, optional `ALTER SYSTEM` step, `publishTimeout` and `maxPendingPublishes`) when
+ * `databaseUrl` is set, else the in-process bus.
  *
  * @param config The database fields of the resolved configuration.
  * @param logger Where the PostgreSQL bus logs connection and queue events.
@@ -28,15 +29,20 @@ import type { Logger } from "../log.ts";
  *   queueWarnThreshold: 0.5,
  *   queuePollInterval: 30_000,
  *   alterSystemMaxNotifyMB: 0,
+ *   publishTimeout: 5_000,
+ *   maxPendingPublishes: 10_000,
  * }, console);
  * bus.status().kind; // "memory"
  * ```
  */
 export function createBus(
-  config: Pick<
-    Config,
-    "databaseUrl" | "notifyShards" | "queueWarnThreshold" | "queuePollInterval" | "alterSystemMaxNotifyMB"
-  >,
+  config:
+    & Pick<
+      Config,
+      "databaseUrl" | "notifyShards" | "queueWarnThreshold" | "queuePollInterval" | "alterSystemMaxNotifyMB"
+    >
+    // Optional here (the bus has the same defaults), so callers that predate them still build a bus.
+    & Partial<Pick<Config, "publishTimeout" | "maxPendingPublishes">>,
   logger: Logger,
 ): Bus {
   if (!config.databaseUrl) return new MemoryBus();
@@ -47,5 +53,7 @@ export function createBus(
     queueWarnThreshold: config.queueWarnThreshold,
     queuePollInterval: config.queuePollInterval,
     alterSystemMaxNotifyMB: config.alterSystemMaxNotifyMB,
+    publishTimeout: config.publishTimeout,
+    maxPendingPublishes: config.maxPendingPublishes,
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Config, ConfigError, resolveConfig } from "../config/config.ts";
+import { type Config, ConfigError, OPTIONS, resolveConfig } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
 import { securityPosture } from "./security_posture.ts";
 import type { EmbeddedPostgres } from "./embedded_postgres.ts";
@@ -34,6 +34,13 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
       return 2;
     }
     throw error;
+  }
+
+  // An empty variable counts as unset; for a credential that leaves something open, so say so.
+  for (const option of OPTIONS) {
+    if (option.secret && io.env[option.env] === "" && flags[option.name] === undefined) {
+      io.stderr(`ssepg: ⚠️  ${option.env} is set but empty, so it is ignored and ${option.name} stays unset`);
+    }
   }
 
   let embedded: EmbeddedPostgres | undefined;

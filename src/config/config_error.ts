@@ -62,10 +62,19 @@ export class ConfigError extends Error {
  * ```
  */
 export function invalidValue(spec: OptionSpec, value: unknown, allowed: string, origin?: string): ConfigError {
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const shown = spec.secret
+    ? `${String(value).length} characters (not shown)`
+    : typeof value === "string"
+    ? JSON.stringify(spec.kind === "url" ? withoutPassword(value) : value)
+    : String(value);
   const from = origin && origin !== "config" ? ` (from ${origin})` : "";
   return new ConfigError(
     spec.name,
     `Cannot use ${spec.name} (${spec.flag}, ${spec.env}) as it must be ${allowed}: current value is ${shown}${from}`,
   );
+}
+
+/** A URL's password replaced by `***`, so an error message does not leak it into logs. */
+function withoutPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, "$1***@");
 }

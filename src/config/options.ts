@@ -101,11 +101,24 @@ export type OptionEntry = {
     readonly max?: number;
     /** Extra rule beyond kind and bounds. */
     readonly rule?: OptionRule<OptionValues[K]>;
+    /** A credential: error messages never show its value. */
+    readonly secret?: boolean;
   };
 }[OptionKind];
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
+
+/**
+ * A token must be something an `Authorization: Bearer` header can carry: visible ASCII, no
+ * spaces. Anything else (`sécret`, `a b`) could never authenticate, so it is refused at startup
+ * rather than answering 401 forever.
+ */
+function bearerTokenRule(v: string): string | undefined {
+  return /^[\x21-\x7e]+$/.test(v)
+    ? undefined
+    : "visible ASCII characters without spaces (what a Bearer header can carry)";
+}
 
 /**
  * Every option, in help order, keyed by its config field name: the one place an option is
@@ -256,6 +269,20 @@ export const OPTION_TABLE = {
     min: 0,
     max: 1_048_576,
   },
+  /**
+   * Longest a POST waits for the database: a NOTIFY not yet sent by then is refused (503), one
+   * sent but not answered gets 504 `publish-outcome-unknown`.
+   */
+  publishTimeout: {
+    flag: "--publish-timeout",
+    env: "SSEPG_PUBLISH_TIMEOUT",
+    kind: "duration",
+    default: 5 * SECOND,
+    group: "database",
+    help: "longest a POST waits for the database (then 503, or 504 if the NOTIFY was sent)",
+    min: 100,
+    max: 60 * SECOND,
+  },
   /** Bearer token required to publish; unset leaves publishing open. */
   publishToken: {
     flag: "--publish-token",
@@ -264,6 +291,8 @@ export const OPTION_TABLE = {
     default: undefined,
     group: "security",
     help: "bearer token required to publish",
+    rule: bearerTokenRule,
+    secret: true,
   },
   /** Bearer token required to subscribe; unset leaves subscribing open. */
   listenToken: {
@@ -273,6 +302,8 @@ export const OPTION_TABLE = {
     default: undefined,
     group: "security",
     help: "bearer token required to subscribe",
+    rule: bearerTokenRule,
+    secret: true,
   },
   /** Accept `?access_token=` as well as the `Authorization` header. */
   allowQueryToken: {
@@ -327,6 +358,21 @@ export const OPTION_TABLE = {
     // The ring indexes with a bit mask.
     rule: (v: number): string | undefined => (v & (v - 1)) !== 0 ? "a power of two" : undefined,
   },
+  /**
+   * How long a resume from a `Last-Event-ID` that is not held yet but newer than every event
+   * held waits for it to arrive (it may still be on its way through LISTEN) before the stream
+   * gets `event: gap`; 0 answers at once.
+   */
+  resumeWait: {
+    flag: "--resume-wait",
+    env: "SSEPG_RESUME_WAIT",
+    kind: "duration",
+    default: SECOND,
+    group: "streams",
+    help: "how long a resume from an id newer than any held waits for it before event: gap",
+    min: 0,
+    max: 60 * SECOND,
+  },
   /** Cap on the bytes all topic rings hold together; idle topics are evicted first. */
   maxRingBytes: {
     flag: "--max-ring-bytes",
@@ -337,6 +383,20 @@ export const OPTION_TABLE = {
     help: "bytes all topic rings may hold together; idle topics are evicted first",
     min: 65_536,
     max: 2 ** 40,
+  },
+  /**
+   * Cap on the topics one instance holds: at the cap idle topics are evicted, least recently
+   * active first; when every topic has subscribers, a stream needing a new topic gets 503.
+   */
+  maxTopics: {
+    flag: "--max-topics",
+    env: "SSEPG_MAX_TOPICS",
+    kind: "int",
+    default: 100_000,
+    group: "limits",
+    help: "topics held at most; idle ones are evicted first, then new streams get 503",
+    min: 1,
+    max: 10_000_000,
   },
   /** Frames queued for one subscriber before it is disconnected. */
   clientBuffer: {
@@ -384,6 +444,17 @@ export const OPTION_TABLE = {
     help: "time allowed to receive a POST body (slower senders get 408)",
     min: 100,
     max: 10 * MINUTE,
+  },
+  /** Publishes waiting for the database at once in this instance; more get 503 at once. */
+  maxPendingPublishes: {
+    flag: "--max-pending-publishes",
+    env: "SSEPG_MAX_PENDING_PUBLISHES",
+    kind: "int",
+    default: 10_000,
+    group: "limits",
+    help: "publishes waiting for the database at once; more are refused with 503",
+    min: 1,
+    max: 1_000_000,
   },
   /** How long shutdown waits for queued frames to reach subscribers. */
   gracefulDrain: {
@@ -479,6 +550,8 @@ export interface OptionSpec {
    * is `never` because each rule takes its own kind's value.
    */
   readonly rule?: OptionRule<never>;
+  /** A credential: error messages never show its value. */
+  readonly secret?: boolean;
 }
 
 // Lists a table keyed by field name as entries that carry their name, in table order.

@@ -2,7 +2,9 @@
  * What one retained event costs in memory, so `memory_usage_bytes` and `maxRingBytes` track
  * the real heap. Measured per JavaScript engine with `bench/ring_memory.mjs` (full GC, heap +
  * external growth per event): V8 (Deno, Node) holds the data string and one encoded frame
- * plus about 400 bytes of objects; JavaScriptCore (Bun) about twice the content plus 250.
+ * plus about 400 bytes of objects; JavaScriptCore (Bun) about twice the content plus 250. An
+ * empty topic state (`bench/topic_memory.ts`, heap growth per topic at 100 000 topics, names
+ * not counted) is about 565 bytes on V8 and 685 on JavaScriptCore.
  *
  * @module
  */
@@ -24,6 +26,11 @@ export interface MemoryModel {
   readonly perEvent: number;
   /** Bytes held per byte of content (the data string and the frame). */
   readonly perByte: number;
+  /**
+   * Fixed bytes of one topic state without events (its objects, its first ring slots, its map
+   * entries), counted against `maxRingBytes` like events. @default 0
+   */
+  readonly perTopic?: number;
 }
 
 /**
@@ -35,7 +42,7 @@ export interface MemoryModel {
  * eventCost("1", undefined, V8_MEMORY); // 400 + 1 + 27
  * ```
  */
-export const V8_MEMORY: MemoryModel = { perEvent: 400, perByte: 1 };
+export const V8_MEMORY: MemoryModel = { perEvent: 400, perByte: 1, perTopic: 565 };
 
 /**
  * JavaScriptCore: Bun.
@@ -46,7 +53,7 @@ export const V8_MEMORY: MemoryModel = { perEvent: 400, perByte: 1 };
  * eventCost("1", undefined, JSC_MEMORY); // 250 + 2 × (1 + 27)
  * ```
  */
-export const JSC_MEMORY: MemoryModel = { perEvent: 250, perByte: 2 };
+export const JSC_MEMORY: MemoryModel = { perEvent: 250, perByte: 2, perTopic: 685 };
 
 /**
  * The model for a runtime name as health reports it (`deno 2.9.6`, `bun 1.4.5`, `node 20.1.0`).

@@ -11,6 +11,7 @@
  */
 
 import type { StoredEvent } from "./event.ts";
+import { Tally } from "./tally.ts";
 import type { TopicState } from "./topic_state.ts";
 
 /**
@@ -34,7 +35,10 @@ export interface SubscriberSink {
   ready(): void;
   /** It fell `clientBuffer` frames behind and is disconnected. */
   drop(): void;
-  /** Events may have been lost (the bus reconnected). */
+  /**
+   * Events may have been lost: the bus reconnected, or a resume wait ended without its event.
+   * Write the notice, then take what is waiting.
+   */
   gap(): void;
   /** Nothing was written for `keepAlive`. */
   idle(): void;
@@ -69,21 +73,42 @@ export class Subscriber {
   closed = false;
   /** The last `take()` jumped over events the ring had already dropped. */
   skipped = false;
-  /** Id of the last event taken, for gap notices. */
+  /** Id of the last event the client has: the last taken, or the one it resumed after. */
   lastId: string | undefined;
   /** `Date.now()` of the last write, for keep-alives. */
   lastWriteAt: number;
+  /**
+   * The resume id this subscriber waits for (it is newer than anything held): until it arrives
+   * or the wait ends, nothing is delivered, since it is not yet known which events follow it.
+   */
+  waitingFor: string | undefined;
+  readonly #tally: Tally;
 
-  constructor(topics: readonly TopicState<Subscriber>[], cursors: number[], sink: SubscriberSink, now: number) {
+  /**
+   * @param topics The topics read.
+   * @param cursors Next sequence number to deliver, per topic.
+   * @param sink Where the subscriber is told of events.
+   * @param now `Date.now()`.
+   * @param tally The dispatcher's running sums, kept in step by `take()`.
+   */
+  constructor(
+    topics: readonly TopicState<Subscriber>[],
+    cursors: number[],
+    sink: SubscriberSink,
+    now: number,
+    tally: Tally = new Tally(),
+  ) {
     this.topics = topics;
     this.sink = sink;
     this.cursors = cursors;
     this.liveFrom = topics.map((t) => t.ring.head);
     this.lastWriteAt = now;
+    this.#tally = tally;
   }
 
-  /** Whether events are waiting for this subscriber. */
+  /** Whether events are waiting for this subscriber (never while it waits for its resume id). */
   get hasPending(): boolean {
+    if (this.waitingFor !== undefined) return false;
     for (let i = 0; i < this.topics.length; i++) {
       if (this.cursors[i] < this.topics[i].ring.head) return true;
     }
@@ -122,21 +147,37 @@ export class Subscriber {
    * Takes every waiting event, in arrival order across topics, and advances the cursors.
    * Sets `skipped` when the ring had dropped some of them.
    *
-   * @returns The events; empty when nothing is waiting.
+   * @returns The events; empty when nothing is waiting, the subscriber waits for its resume id,
+   *   or it is closed.
    */
   take(): StoredEvent[] {
     const out: StoredEvent[] = [];
     this.skipped = false;
+    // After unsubscribe the cursors are no longer counted: moving them would skew the totals.
+    if (this.waitingFor !== undefined || this.closed) return out;
     if (this.topics.length === 1) this.#takeOne(0, out);
     else this.#takeMerged(out);
     if (out.length > 0) this.lastId = out[out.length - 1].id ?? this.lastId;
     return out;
   }
 
+  /**
+   * Moves one cursor: the only way cursors change after the subscription is set up, so the
+   * dispatcher's count of pending frames stays exact.
+   *
+   * @param i Index of the topic.
+   * @param seq The new cursor.
+   */
+  moveCursor(i: number, seq: number): void {
+    this.#tally.pendingFrames -= seq - this.cursors[i];
+    this.topics[i].cursorSum += seq - this.cursors[i];
+    this.cursors[i] = seq;
+  }
+
   #clampCursor(i: number): number {
     const tail = this.topics[i].ring.tail;
     if (this.cursors[i] < tail) {
-      this.cursors[i] = tail;
+      this.moveCursor(i, tail);
       this.skipped = true;
     }
     return this.cursors[i];
@@ -147,8 +188,10 @@ export class Subscriber {
     const head = topic.ring.head;
     let seq = this.#clampCursor(i);
     for (; seq < head; seq++) out.push(topic.ring.at(seq) as StoredEvent);
-    topic.deliveredFrames += head - this.cursors[i];
-    this.cursors[i] = head;
+    const taken = head - this.cursors[i];
+    topic.deliveredFrames += taken;
+    this.#tally.deliveredFrames += taken;
+    this.moveCursor(i, head);
   }
 
   #takeMerged(out: StoredEvent[]): void {
@@ -163,7 +206,10 @@ export class Subscriber {
       if (best < 0) return;
       out.push(this.topics[best].ring.at(this.cursors[best]) as StoredEvent);
       this.cursors[best]++;
+      this.topics[best].cursorSum++;
       this.topics[best].deliveredFrames++;
+      this.#tally.deliveredFrames++;
+      this.#tally.pendingFrames--;
     }
   }
 }

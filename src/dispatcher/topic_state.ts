@@ -12,8 +12,8 @@ import { Ring } from "./ring.ts";
 import type { StoredEvent } from "./event.ts";
 
 /**
- * The counters a topic keeps. The dispatcher adds a freed topic's counters to its own
- * running sums of this shape, so instance totals never go down when topics are freed.
+ * The counters a topic keeps. The dispatcher keeps instance-wide running sums beside them
+ * (tally.ts), so instance totals never go down when topics are freed.
  *
  * @example
  * ```ts
@@ -63,20 +63,64 @@ export class TopicState<S = unknown> implements TopicCounters {
   retainedBytes = 0;
   /** `Date.now()` of the last event, subscribe or unsubscribe. */
   lastActivity: number;
+  /**
+   * The newest arrival `seq` (across topics) of an event this topic no longer holds: pushed out
+   * of the full ring or evicted for memory. A resume from an event that arrived before it may
+   * have missed some of this topic's events. A topic state made anew starts with the
+   * dispatcher's mark for freed topics, since it cannot know what its predecessor dropped.
+   */
+  droppedThrough: number;
+  /** Arrival `seq` of the newest event received, or -1. */
+  lastSeq = -1;
+  /** The sum of its subscribers' cursors in this ring, so frames pending here cost O(1) to count. */
+  cursorSum = 0;
+  /** Its slot in the dispatcher's ranking arrays (topic_ranks.ts); -1 when not ranked. */
+  slot = -1;
 
-  constructor(name: string, ringCapacity: number, now: number) {
+  /**
+   * @param name The topic id.
+   * @param ringCapacity Events kept (a power of two).
+   * @param now `Date.now()` at creation.
+   * @param droppedThrough See {@link TopicState.droppedThrough}. @default -1 (nothing dropped)
+   */
+  constructor(name: string, ringCapacity: number, now: number, droppedThrough = -1) {
     this.name = name;
     this.ring = new Ring(ringCapacity);
     this.lastActivity = now;
+    this.droppedThrough = droppedThrough;
   }
 
-  /** Appends an event to the ring, keeping the byte count in step. */
-  append(event: StoredEvent): void {
+  /**
+   * Appends an event to the ring, keeping the byte count and `droppedThrough` in step.
+   *
+   * @returns The event the full ring pushed out, if any.
+   */
+  append(event: StoredEvent): StoredEvent | undefined {
     this.retainedBytes += event.retainedBytes;
     const dropped = this.ring.push(event);
-    if (dropped) this.retainedBytes -= dropped.retainedBytes;
+    if (dropped) this.#forget(dropped);
     this.broadcast++;
+    this.lastSeq = event.seq;
     this.lastActivity = event.receivedAt;
+    return dropped;
+  }
+
+  /**
+   * Drops the oldest event (to free memory), keeping the byte count and `droppedThrough` in step.
+   *
+   * @returns The event, or undefined when the ring is empty.
+   */
+  shiftOldest(): StoredEvent | undefined {
+    const dropped = this.ring.shift();
+    if (dropped) this.#forget(dropped);
+    return dropped;
+  }
+
+  #forget(dropped: StoredEvent): void {
+    this.retainedBytes -= dropped.retainedBytes;
+    // Rings drop in arrival order, so the newest dropped is the one just dropped (the max
+    // only guards the mark a new state inherits, which is older than all of its events).
+    this.droppedThrough = Math.max(this.droppedThrough, dropped.seq);
   }
 
   /** Sequence number of the event with `id`, or -1 when the ring no longer holds it. */

@@ -7,11 +7,13 @@
  * @module
  */
 
+import { RESERVED_EVENT_NAMES } from "../sse/frame.ts";
 import { invalidTopicDetail, parseTopicList } from "../topic.ts";
 import { requireToken } from "./auth.ts";
 import { corsHeaders } from "./cors.ts";
 import { hostProblem } from "./host.ts";
 import { healthReply, metricsReply } from "./observe.ts";
+import { probeReply } from "./probes.ts";
 import { drainingProblem, HttpProblem, internalProblem } from "./problem.ts";
 import { publishReply } from "./publish.ts";
 import { type Reply, withHeaders } from "./reply.ts";
@@ -100,8 +102,11 @@ async function answer(
   switch (route.kind) {
     case "health":
     case "metrics":
+    case "livez":
+    case "readyz":
       if (method !== "GET" && method !== "HEAD") throw notAllowed(method, READ_METHODS);
-      return route.kind === "health" ? healthReply(target, head) : metricsReply(target);
+      if (route.kind === "health") return healthReply(target, head);
+      return route.kind === "metrics" ? metricsReply(target) : probeReply(target, route.kind);
     case "topics":
       if (method === "OPTIONS") return { status: 204, headers: { Allow: TOPIC_METHODS }, body: null };
       throw notFound(head);
@@ -136,6 +141,20 @@ function topicsOf(segment: string, action: "publish" | "listen"): string[] {
   if ("error" in parsed) throw new HttpProblem(400, "invalid-topic", "Invalid topic", parsed.error);
   if (action === "publish" && raw.includes(",")) {
     throw new HttpProblem(400, "invalid-topic", "Invalid topic", `Publish to one topic: ${invalidTopicDetail(raw)}`);
+  }
+  // A multi-topic stream names each event by its topic: these names would read as the
+  // server's gap notice or fire EventSource's own error/open listeners.
+  const reserved = parsed.topics.length > 1 ? parsed.topics.find((t) => RESERVED_EVENT_NAMES.includes(t)) : undefined;
+  if (reserved !== undefined) {
+    throw new HttpProblem(
+      400,
+      "reserved-topic",
+      "Invalid topic",
+      `A stream of several topics cannot include ${
+        JSON.stringify(reserved)
+      }: its events would be named like the server's ` +
+        `notices (${RESERVED_EVENT_NAMES.join(", ")}); subscribe to it in a stream of its own`,
+    );
   }
   return parsed.topics;
 }

@@ -37,6 +37,8 @@ export interface HealthReport {
   draining: boolean;
   /** When the last notification arrived (ISO 8601), if any. */
   last_notification_at: string | null;
+  /** Problems an operator must fix, e.g. the SQL functions hashing over another shard count. */
+  warnings: string[];
   /** Per-topic figures, busiest first. */
   topics: TopicStats[];
   /** Instance-wide figures. */
@@ -126,6 +128,7 @@ export function healthReport(sources: HealthSources, limit = Infinity): HealthRe
     bus: bus.kind,
     draining: sources.draining,
     last_notification_at: bus.lastNotificationAt === undefined ? null : new Date(bus.lastNotificationAt).toISOString(),
+    warnings: [...(bus.warnings ?? [])],
     topics: dispatcher.topicStats(limit),
     totals: {
       ...dispatcher.totals(),

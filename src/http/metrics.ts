@@ -69,6 +69,12 @@ export function metricsText(sources: MetricsSources): string {
     ["ssepg_ring_events", "gauge", "Events held in topic rings for resume.", t.ring_depth],
     ["ssepg_ring_bytes", "gauge", "Approximate bytes held by topic rings.", t.memory_usage_bytes],
     [
+      "ssepg_topic_state_bytes",
+      "gauge",
+      "Fixed bytes of the topic states, counted against maxRingBytes with the rings.",
+      t.topic_state_bytes,
+    ],
+    [
       "ssepg_replayed_events_total",
       "counter",
       "Events replayed to subscribers resuming with Last-Event-ID.",
@@ -78,8 +84,14 @@ export function metricsText(sources: MetricsSources): string {
     [
       "ssepg_evicted_topics_total",
       "counter",
-      "Idle topics freed to stay under maxRingBytes.",
+      "Idle topics freed to stay under maxRingBytes or maxTopics.",
       dispatcher.evictedTopics,
+    ],
+    [
+      "ssepg_topic_limit_refusals_total",
+      "counter",
+      "Subscriptions refused (503) because maxTopics topics all had subscribers.",
+      dispatcher.refusedSubscriptions,
     ],
     [
       "ssepg_evicted_events_total",

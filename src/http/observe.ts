@@ -10,7 +10,33 @@ import { queryParam, type RequestHead } from "./request_head.ts";
 import type { HttpTarget } from "./target.ts";
 
 /**
- * The health reply: 200 when `ok`, 503 when `degraded`; `?limit=N` caps `topics[]`.
+ * Topics listed by the health route without `?limit=`: the busiest ones. An instance may hold
+ * 100 000 topics, and a report of all of them (megabytes of JSON, a stats object each) on
+ * every probe would stall the event loop.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HEALTH_TOPICS } from "./observe.ts";
+ * DEFAULT_HEALTH_TOPICS; // 100
+ * ```
+ */
+export const DEFAULT_HEALTH_TOPICS = 100;
+
+/**
+ * The most topics `?limit=` can ask for; larger values are lowered to it.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HEALTH_TOPICS } from "./observe.ts";
+ * MAX_HEALTH_TOPICS; // 10000
+ * ```
+ */
+export const MAX_HEALTH_TOPICS = 10_000;
+
+/**
+ * The health reply: 200 when `ok`, 503 when `degraded`; `topics[]` lists the
+ * {@link DEFAULT_HEALTH_TOPICS} busiest topics, or `?limit=N` of them (at most
+ * {@link MAX_HEALTH_TOPICS}).
  *
  * @param target The instance.
  * @param head The request (for `?limit=`).
@@ -28,7 +54,7 @@ import type { HttpTarget } from "./target.ts";
  */
 export function healthReply(target: HttpTarget, head: RequestHead): PlainReply {
   const limitText = queryParam(head, "limit");
-  let limit = Infinity;
+  let limit = DEFAULT_HEALTH_TOPICS;
   if (limitText !== null) {
     if (!/^\d{1,9}$/.test(limitText)) {
       throw new HttpProblem(
@@ -38,7 +64,7 @@ export function healthReply(target: HttpTarget, head: RequestHead): PlainReply {
         `limit must be a whole number: current value is ${JSON.stringify(limitText.slice(0, 40))}`,
       );
     }
-    limit = Number(limitText);
+    limit = Math.min(Number(limitText), MAX_HEALTH_TOPICS);
   }
   const report = target.health(limit);
   return {

@@ -6,6 +6,7 @@
  */
 
 import { parsePublishBody } from "./body.ts";
+import { drainingProblem, HttpProblem } from "./problem.ts";
 import type { PlainReply } from "./reply.ts";
 import type { RequestHead } from "./request_head.ts";
 import type { HttpTarget } from "./target.ts";
@@ -20,8 +21,9 @@ const HEADERS = Object.freeze({ "Content-Type": "application/json", "Cache-Contr
  * @param topic The normalised topic, its caller authenticated and authorized.
  * @param head The request (its body is read here).
  * @returns The 200 reply.
- * @throws {HttpProblem} 400 for a bad body, 408 and 413 from the body reader, 413 for an
- * envelope over `maxNotifyBytes`, 503 when the database refuses.
+ * @throws {HttpProblem} 400 for a bad or broken body, 408 and 413 from the body reader, 413 for
+ * an envelope over `maxNotifyBytes`, 503 when the database refuses or the server began to shut
+ * down while the body was arriving.
  *
  * @example
  * ```ts
@@ -34,7 +36,24 @@ const HEADERS = Object.freeze({ "Content-Type": "application/json", "Cache-Contr
  */
 export async function publishReply(target: HttpTarget, topic: string, head: RequestHead): Promise<PlainReply> {
   const { config } = target;
-  const data = parsePublishBody(await head.body(config.maxBodyBytes, config.bodyTimeout));
+  let body: Uint8Array;
+  try {
+    body = await head.body(config.maxBodyBytes, config.bodyTimeout);
+  } catch (error) {
+    throw error instanceof HttpProblem ? error : unreadableBody(target);
+  }
+  const data = parsePublishBody(body);
   const { id } = await target.publish(topic, data);
   return { status: 200, headers: HEADERS, body: `{"id":${JSON.stringify(id)},"topic":"${topic}","data":${data}}` };
+}
+
+/**
+ * The answer when the body stream broke: the connection failed or the runtime cut it (`Deno.serve`
+ * aborts bodies in flight at shutdown). Nobody may read it, but it is never a 500.
+ */
+function unreadableBody(target: HttpTarget): HttpProblem {
+  if (target.draining) return drainingProblem();
+  return new HttpProblem(400, "body-unreadable", "Bad request", "The body could not be read to its end", {
+    Connection: "close",
+  });
 }

@@ -7,6 +7,10 @@
 
 /** Where the Prometheus metrics are served, beside health. */
 export const METRICS_PATH = "/metrics";
+/** The liveness probe: 200 while the process serves. */
+export const LIVEZ_PATH = "/livez";
+/** The readiness probe: 503 while LISTEN is down or the server drains. */
+export const READYZ_PATH = "/readyz";
 
 /** Methods the topic routes accept. */
 export const TOPIC_METHODS = "GET, POST, OPTIONS";
@@ -30,7 +34,11 @@ export type Route =
   /** `{healthz}`. */
   | { readonly kind: "health" }
   /** `/metrics`. */
-  | { readonly kind: "metrics" };
+  | { readonly kind: "metrics" }
+  /** `/livez`. */
+  | { readonly kind: "livez" }
+  /** `/readyz`. */
+  | { readonly kind: "readyz" };
 
 /**
  * The paths one listener serves.
@@ -48,7 +56,7 @@ export interface RouteTable {
   readonly healthz: string;
   /** Serve the topic routes. */
   readonly topics: boolean;
-  /** Serve health and metrics. */
+  /** Serve health, metrics and the probes. */
   readonly health: boolean;
 }
 
@@ -85,6 +93,8 @@ export function matchRoute(table: RouteTable, path: string): Route | undefined {
   if (table.health) {
     if (path === table.healthz) return { kind: "health" };
     if (path === METRICS_PATH) return { kind: "metrics" };
+    if (path === LIVEZ_PATH) return { kind: "livez" };
+    if (path === READYZ_PATH) return { kind: "readyz" };
   }
   return undefined;
 }

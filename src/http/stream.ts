@@ -5,6 +5,7 @@
  */
 
 import { acceptsGzip } from "../sse/gzip.ts";
+import { HttpProblem } from "./problem.ts";
 import type { Reply } from "./reply.ts";
 import { queryParam, type RequestHead } from "./request_head.ts";
 import type { HttpTarget } from "./target.ts";
@@ -27,6 +28,8 @@ const GZIP_HEADERS = Object.freeze({ ...STREAM_HEADERS, "Content-Encoding": "gzi
  * @param topics The normalised topics, the caller authenticated and authorized.
  * @param head The request.
  * @returns The reply; its stream starts when the adapter attaches a writer.
+ * @throws {HttpProblem} 503 `too-many-topics` (with `Retry-After`) when the stream needs new
+ *   topic states at `maxTopics` and no idle topic can make room.
  *
  * @example
  * ```ts
@@ -43,5 +46,19 @@ export function streamReply(target: HttpTarget, topics: readonly string[], head:
   const headers = gzip ? GZIP_HEADERS : STREAM_HEADERS;
   if (head.method === "HEAD") return { status: 200, headers, body: null };
   const lastEventId = head.headers.get("last-event-id") ?? queryParam(head, "lastEventId");
-  return { status: 200, headers, stream: target.openStream(topics, lastEventId || undefined, gzip) };
+  const stream = target.openStream(topics, lastEventId || undefined, gzip);
+  // The stream subscribes only once the adapter attaches its writer, after the headers: ask
+  // now, while a refusal can still be a 503. (A race lost at attach ends the stream at once.)
+  if (!stream.canSubscribe()) throw topicLimitProblem();
+  return { status: 200, headers, stream };
+}
+
+function topicLimitProblem(): HttpProblem {
+  return new HttpProblem(
+    503,
+    "too-many-topics",
+    "Service unavailable",
+    "This instance holds as many topics as maxTopics allows and every one has subscribers: no new topic can be added now",
+    { "Retry-After": "1" },
+  );
 }

@@ -41,6 +41,8 @@ export interface HttpTarget {
   health(limit?: number): HealthReport;
   /** The Prometheus exposition. */
   metrics(): string;
+  /** Whether the LISTEN connection is up (always, for the in-process bus); cheap at any size. */
+  readonly listening: boolean;
 }
 
 /**

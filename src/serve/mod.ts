@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Config } from "../config/config.ts";
 import { createSsepg, type Ssepg, type SsepgOptions } from "../service/create.ts";
 import type { Listen, Listener } from "./listener.ts";
 
@@ -47,9 +48,11 @@ export interface ServeOptions extends SsepgOptions {
 
 interface RuntimeAdapter {
   readonly runtime: string;
-  /** The HTTP server to use, given `denoServe`. */
-  listen(denoServe: boolean): Promise<Listen>;
+  /** The HTTP server to use: the runtime's native one when asked for, else node:http. */
+  listen(config: Config): Promise<Listen>;
 }
+
+const nodeListen = async () => (await import("./node/listen.ts")).listenNode;
 
 async function adapter(): Promise<RuntimeAdapter> {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
@@ -59,16 +62,17 @@ async function adapter(): Promise<RuntimeAdapter> {
       runtime: denoRuntime(),
       // node:http on Deno holds about a third of Deno.serve's memory per open stream (20 vs 61 KB
       // measured) and lets the Node adapter write frames to the socket directly.
-      listen: async (denoServe) =>
-        denoServe ? (await import("./deno.ts")).listenDeno : (await import("./node/listen.ts")).listenNode,
+      listen: async (config) => config.denoServe ? (await import("./deno.ts")).listenDeno : nodeListen(),
     };
   }
   if (g.Bun) {
     const { listenBun, bunRuntime } = await import("./bun.ts");
+    // Bun.serve, not Bun's node:http: in Bun 1.4.5 node:http's socket writes never push back, so
+    // a subscriber that stops reading would be buffered without bound instead of dropped.
     return { runtime: bunRuntime(), listen: () => Promise.resolve(listenBun) };
   }
-  const { listenNode, nodeRuntime } = await import("./node.ts");
-  return { runtime: nodeRuntime(), listen: () => Promise.resolve(listenNode) };
+  const { nodeRuntime } = await import("./node.ts");
+  return { runtime: nodeRuntime(), listen: nodeListen };
 }
 
 /**
@@ -90,7 +94,7 @@ export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
   const runtimeAdapter = await adapter();
   const service = await createSsepg({ runtime: runtimeAdapter.runtime, ...rest });
   const { config } = service;
-  const listen = await runtimeAdapter.listen(config.denoServe);
+  const listen = await runtimeAdapter.listen(config);
   let main: Listener | undefined;
   let health: Listener | undefined;
   try {

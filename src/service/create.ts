@@ -17,7 +17,7 @@ import type { HealthReport } from "../http/health.ts";
 import { attachToHono, type HonoApp } from "../http/hono.ts";
 import type { Reply } from "../http/reply.ts";
 import type { RequestHead } from "../http/request_head.ts";
-import { METRICS_PATH } from "../http/routes.ts";
+import { LIVEZ_PATH, METRICS_PATH, READYZ_PATH } from "../http/routes.ts";
 import type { Authorize } from "../http/target.ts";
 import { fetchHandler } from "../http/web.ts";
 import { type Logger, stderrLogger } from "../log.ts";
@@ -135,7 +135,7 @@ export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
     fetch,
     healthFetch: fetchHandler(handleHealth),
     attach: (app) =>
-      attachToHono(app, [`${config.basePath}/*`, ...(healthOnMain ? [config.healthz, METRICS_PATH] : [])], fetch),
+      attachToHono(app, [`${config.basePath}/*`, ...(healthOnMain ? [config.healthz, ...OBSERVE_PATHS] : [])], fetch),
     publish: (topic, data) => publish(instance, topic, data),
     subscribe: (topics, callback, subscribeOptions) =>
       subscribeCallback(instance.dispatcher, topics, callback, subscribeOptions),
@@ -144,6 +144,8 @@ export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
     close: () => instance.close(),
   };
 }
+
+const OBSERVE_PATHS = [METRICS_PATH, LIVEZ_PATH, READYZ_PATH];
 
 async function publish(instance: Instance, topic: string, data: unknown): Promise<{ id: string; topic: string }> {
   const normalized = normalizeTopic(topic);

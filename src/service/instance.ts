@@ -7,7 +7,7 @@
  */
 
 import type { Bus } from "../bus/bus.ts";
-import { BusUnavailableError } from "../bus/bus.ts";
+import { BusUnavailableError, PublishOutcomeUnknownError } from "../bus/bus.ts";
 import { encodeEnvelope } from "../bus/envelope.ts";
 import type { Config } from "../config/config.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
@@ -18,6 +18,7 @@ import { drainingProblem, HttpProblem } from "../http/problem.ts";
 import type { HttpTarget } from "../http/target.ts";
 import { createIdGenerator } from "../id.ts";
 import type { Logger } from "../log.ts";
+import { LogLimiter } from "../log_limiter.ts";
 import { ChunkCache } from "../sse/chunk_cache.ts";
 import { EventStream } from "../sse/event_stream.ts";
 import { type Deflate, loadDeflate } from "../sse/gzip.ts";
@@ -49,6 +50,8 @@ export class Instance implements HttpTarget {
   readonly #runtime: string;
   readonly #nextId = createIdGenerator();
   readonly #chunks = new ChunkCache();
+  /** Refused publishes during an outage come by the thousand: one line per kind per 10 s. */
+  readonly #limitedLog: LogLimiter;
   #deflate: Deflate | undefined;
   #draining = false;
   #closed: Promise<void> | undefined;
@@ -66,6 +69,7 @@ export class Instance implements HttpTarget {
   constructor(config: Config, bus: Bus, logger: Logger, runtime: string) {
     this.config = config;
     this.logger = logger;
+    this.#limitedLog = new LogLimiter(logger);
     this.#bus = bus;
     this.#runtime = runtime;
     this.dispatcher = new Dispatcher({ ...config, memoryModel: memoryModelFor(runtime) });
@@ -74,6 +78,11 @@ export class Instance implements HttpTarget {
   /** True once {@link Instance.close} began. */
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Whether the bus's LISTEN connection is up. */
+  get listening(): boolean {
+    return this.#bus.status().connected;
   }
 
   /** Whether streams can be gzip-encoded (the runtime has a raw deflate). */
@@ -118,8 +127,10 @@ export class Instance implements HttpTarget {
    * @param topic A valid, normalised topic.
    * @param data Compact JSON text (not `null`).
    * @returns The event id, once the bus accepted the event.
-   * @throws {HttpProblem} 503 while draining or when the database refuses, 413 for an
-   *   envelope over `maxNotifyBytes`.
+   * @throws {HttpProblem} 503 while draining, while the bus cannot LISTEN, when the database
+   *   refuses or the event could not be sent within `publishTimeout` (nothing was published);
+   *   504 `publish-outcome-unknown` when it was sent but not confirmed (it may be delivered);
+   *   413 for an envelope over `maxNotifyBytes`.
    */
   async publish(topic: string, data: string): Promise<{ id: string }> {
     if (this.#draining) throw drainingProblem();
@@ -139,8 +150,18 @@ export class Instance implements HttpTarget {
       await this.#bus.publish(envelope, payload);
     } catch (error) {
       this.#ownInFlight.delete(envelope.id);
+      if (error instanceof PublishOutcomeUnknownError) {
+        this.#limitedLog.warn("publish-unknown", `ssepg: publish to ${topic} has an unknown outcome: ${error.message}`);
+        // Not 503: that promises nothing was published, and this event may still be delivered.
+        throw new HttpProblem(
+          504,
+          "publish-outcome-unknown",
+          "Publish outcome unknown",
+          "The database did not confirm the event in time: it may or may not be delivered, and a retry may deliver it twice",
+        );
+      }
       if (!(error instanceof BusUnavailableError)) throw error;
-      this.logger.warn(`ssepg: publish to ${topic} failed: ${error.message}`);
+      this.#limitedLog.warn("publish-failed", `ssepg: publish to ${topic} failed: ${error.message}`);
       throw new HttpProblem(
         503,
         "database-unavailable",

@@ -19,9 +19,17 @@ import { parseTopicList } from "../topic.ts";
  * ```
  */
 export interface SubscribeOptions {
-  /** Resume after this event id when the ring still holds it. */
+  /**
+   * Resume after this event id when the ring still holds it. An id newer than anything held
+   * (typically one `publish` just returned, still on its way back through LISTEN) is awaited
+   * for up to `resumeWait`: nothing is delivered until it arrives, and then what follows it.
+   */
   readonly lastEventId?: string;
-  /** Called when events may have been missed (unknown `lastEventId`, bus reconnect). */
+  /**
+   * Called when events may have been missed (unknown `lastEventId`, a resume that cannot be
+   * complete, bus reconnect), with the id of the last event the subscriber has, before the
+   * events that follow the gap.
+   */
   readonly onGap?: (lastEventId: string | undefined) => void;
 }
 
@@ -34,6 +42,7 @@ export interface SubscribeOptions {
  * @param options Resume point and gap callback.
  * @returns The unsubscribe function.
  * @throws {TypeError} for an invalid topic.
+ * @throws {TopicLimitError} when new topic states are needed at `maxTopics` and none is idle.
  *
  * @example
  * ```ts
@@ -54,8 +63,11 @@ export function subscribeCallback(
   const parsed = parseTopicList(typeof topics === "string" ? topics : topics.join(","));
   if ("error" in parsed) throw new TypeError(parsed.error);
   const deliver = () => {
-    for (const event of subscriber.take()) callback(event);
-    if (subscriber.skipped) options.onGap?.(subscriber.lastId);
+    const before = subscriber.lastId;
+    const events = subscriber.take();
+    // The gap comes before the events after it, and names the last event the caller had.
+    if (subscriber.skipped) options.onGap?.(before);
+    for (const event of events) callback(event);
     subscriber.demand = !subscriber.closed;
   };
   const sink: SubscriberSink = {

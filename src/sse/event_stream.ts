@@ -13,6 +13,7 @@
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 import type { FrameStyle, StoredEvent } from "../dispatcher/event.ts";
 import type { Subscriber } from "../dispatcher/subscriber.ts";
+import { TopicLimitError } from "../dispatcher/topic_limit_error.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import { concatBytes } from "../bytes.ts";
 import { encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "./frame.ts";
@@ -159,13 +160,39 @@ export class EventStream {
   attach(writer: StreamWriter): void {
     if (this.#writer) throw new Error("Cannot attach a second writer to an event stream");
     this.#writer = writer;
-    const { subscriber, gap } = this.#dispatcher.subscribe(this.#options.topics, this, {
-      lastEventId: this.#options.lastEventId,
-    });
+    let subscription;
+    try {
+      // A stream that waits for its resume id (see Dispatcher.subscribe) needs nothing here:
+      // take() gives nothing until the wait ends, keep-alives still go out, and at the deadline
+      // gap() writes the notice (naming the resume id) and then what arrived meanwhile.
+      subscription = this.#dispatcher.subscribe(this.#options.topics, this, {
+        lastEventId: this.#options.lastEventId,
+      });
+    } catch (error) {
+      if (!(error instanceof TopicLimitError)) throw error;
+      // The HTTP layer checked canSubscribe() before answering 200, but other subscriptions
+      // took the last topics since: the headers are sent, so end at once with a comment.
+      this.#writer.write(this.#encode([encodeRetry(this.#options.retry), encodeComment("too many topics, retry")]));
+      return this.#finish();
+    }
+    const { subscriber, gap } = subscription;
     this.#subscriber = subscriber;
     this.#control.push(encodeRetry(this.#options.retry), encodeComment(`listening ${this.#options.topics.join(",")}`));
     if (gap) this.#pushGap(this.#options.lastEventId);
     this.resume();
+  }
+
+  /**
+   * Whether the dispatcher would accept this stream's topics now (`maxTopics`): asked before the
+   * reply's headers go out, since the stream subscribes only when a writer is attached. A no is
+   * counted as a refusal: the caller answers 503 instead of attaching.
+   *
+   * @returns False when every topic slot is taken by topics with subscribers.
+   */
+  canSubscribe(): boolean {
+    const ok = this.#dispatcher.canSubscribe(this.#options.topics);
+    if (!ok) this.#dispatcher.countRefusal();
+    return ok;
   }
 
   /** The writer drained: write what is waiting. */
@@ -196,7 +223,10 @@ export class EventStream {
             return false;
           },
           end: () => controller.close(),
-          destroy: () => controller.error(new Error("ssepg: stream cut off")),
+          // Erroring the stream would not close the connection any sooner (these runtimes close
+          // it once their blocked write completes either way), and Deno.serve logs a stack trace
+          // for every errored body: a clean end, after which the client resumes.
+          destroy: () => controller.close(),
         }),
       pull: () => {
         if (!this.#waiting) this.resume();

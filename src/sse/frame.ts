@@ -107,3 +107,10 @@ export const KEEP_ALIVE: Uint8Array = encodeComment("keep-alive");
 
 /** `: server shutting down`, encoded once for every stream. */
 export const SHUTTING_DOWN: Uint8Array = encodeComment("server shutting down");
+
+/**
+ * Event names a multi-topic stream cannot use for a topic: `gap` is the server's own notice,
+ * and `error` and `open` are events that `EventSource` fires itself, so a topic of that name
+ * would let a publisher forge them.
+ */
+export const RESERVED_EVENT_NAMES: readonly string[] = Object.freeze(["gap", "error", "open"]);

@@ -14,11 +14,12 @@ import {
   serverCommand,
   type ServerProcess,
   startProcess,
-} from "../helpers/processes.ts";
+} from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { cases, type Target } from "./suite.ts";
 import { requestTargetCases } from "./request_target.ts";
+import { edgeCases } from "./edges.ts";
 
 const publishToken = "conformance-publish";
 const listenToken = "conformance-listen";
@@ -27,20 +28,20 @@ const clientBuffer = 16;
 const corsOrigin = "https://app.example";
 const bodyTimeout = 500;
 
-// Deno serves with node:http by default and with Deno.serve under SSEPG_DENO_SERVE: both run it.
+// Deno serves with node:http by default and with Deno.serve when asked, Bun with Bun.serve, Node
+// with node:http: every server runs the suite.
 const targets = runtimesUnderTest().flatMap((
   runtime,
-): { runtime: Runtime; label: string; extra: Record<string, string> }[] =>
-  runtime === "deno"
-    ? [{ runtime, label: "deno", extra: {} }, {
-      runtime,
-      label: "deno (Deno.serve)",
-      extra: { SSEPG_DENO_SERVE: "true" },
-    }]
-    : [{ runtime, label: runtime, extra: {} }]
-);
+): { runtime: Runtime; label: string; server: string; extra: Record<string, string> }[] => {
+  const node = { runtime, label: runtime, server: "node:http", extra: {} };
+  if (runtime === "deno") {
+    return [node, { runtime, label: "deno (Deno.serve)", server: "Deno.serve", extra: { SSEPG_DENO_SERVE: "true" } }];
+  }
+  if (runtime === "bun") return [{ runtime, label: runtime, server: "Bun.serve", extra: {} }];
+  return [node];
+});
 
-for (const { runtime, label, extra } of targets) {
+for (const { runtime, label, server, extra } of targets) {
   const command = serverCommand(runtime);
   if (!Array.isArray(command)) {
     if (Deno.env.get("CI") === "true") {
@@ -76,6 +77,7 @@ for (const { runtime, label, extra } of targets) {
       const [a, b] = servers;
       const target: Target = {
         runtime,
+        server,
         a: a.url,
         b: b.url,
         publishToken,
@@ -86,7 +88,7 @@ for (const { runtime, label, extra } of targets) {
         bodyTimeout,
       };
       try {
-        for (const c of [...cases, ...requestTargetCases]) {
+        for (const c of [...cases, ...requestTargetCases, ...edgeCases]) {
           const ok = await t.step(c.name, () => c.fn(target));
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }
@@ -109,9 +111,23 @@ for (const { runtime, label, extra } of targets) {
             assert.equal(await server.stop("SIGTERM"), 0);
           }
         });
+        await t.step("the servers logged no stack trace during the suite (expected failures log one line)", () => {
+          for (const server of servers) assert.doesNotMatch(server.stderr(), /^\s+at /m, server.stderr().slice(-3000));
+        });
         await t.step(
-          "SIGTERM: streams get ': server shutting down' and end (gzip ones with a valid trailer); the process exits 0",
+          "SIGTERM: streams get ': server shutting down' and end (gzip ones with a valid trailer); a POST in flight gets 503; the process exits 0",
           async () => {
+            // A POST whose head arrived before the shutdown and whose body arrives after it.
+            const url = new URL(a.url);
+            const inFlight = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+            const body = '{"data":"late"}';
+            await inFlight.write(new TextEncoder().encode(
+              `POST /topics/${
+                uniqueTopic("late")
+              }/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publishToken}\r\n` +
+                `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+            ));
+            await new Promise((r) => setTimeout(r, 200));
             const topic = uniqueTopic("bye");
             const gzipped = await GzipSseClient.open(`${a.url}/topics/${topic}/events`, {
               authorization: `Bearer ${listenToken}`,
@@ -123,6 +139,16 @@ for (const { runtime, label, extra } of targets) {
             assert.deepEqual((await client.next()).retry, 5000);
             assert.deepEqual((await client.next()).comments, [`listening ${topic}`]);
             const code = a.stop("SIGTERM");
+            await new Promise((r) => setTimeout(r, 100));
+            await inFlight.write(new TextEncoder().encode(body.slice(5))).catch(() => 0);
+            const answer = new Uint8Array(4096);
+            const read = await Promise.race([
+              inFlight.read(answer).catch(() => null),
+              new Promise<null>((r) => setTimeout(() => r(null), 3_000)),
+            ]);
+            inFlight.close();
+            const status = new TextDecoder().decode(answer.subarray(0, read ?? 0)).split("\r\n")[0];
+            assert.match(status, /^HTTP\/1\.1 503/, `the POST in flight at shutdown got ${JSON.stringify(status)}`);
             const bye = await client.next(5_000);
             assert.deepEqual(bye.comments, ["server shutting down"]);
             await client.waitForEnd(5_000);

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { uniqueTopic } from "../helpers/instances.ts";
-import { processAt } from "../helpers/processes.ts";
+import { processAt } from "../../scripts/processes.ts";
 import { type RawRequest, rawRequest, type RawResponse } from "../helpers/raw_http.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 import type { Case, Target } from "./suite.ts";

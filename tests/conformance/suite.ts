@@ -13,6 +13,8 @@ import { uniqueTopic, waitFor } from "../helpers/instances.ts";
 /** Two instances of one runtime on one database, and how to reach them. */
 export interface Target {
   readonly runtime: string;
+  /** The HTTP server under test: `node:http`, `Deno.serve` or `Bun.serve`. */
+  readonly server: string;
   /** Base URL of instance A. */
   readonly a: string;
   /** Base URL of instance B. */

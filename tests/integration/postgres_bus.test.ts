@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { databaseUrl, dbTest, uniqueTopic } from "../helpers/instances.ts";
 import { PostgresBus } from "../../src/bus/postgres/postgres_bus.ts";
 import { encodeEnvelope, type Envelope } from "../../src/bus/envelope.ts";
+import { BusUnavailableError } from "../../src/bus/bus.ts";
 import { silentLogger } from "../../src/log.ts";
 
 Deno.test({
@@ -37,6 +38,39 @@ Deno.test({
       assert.deepEqual(mine, sent, "every event once, intact, in publish order");
       const status = bus.status();
       assert.ok(status.notifyBatches! < status.notifyEvents!, `batched: ${status.notifyBatches} statements`);
+    } finally {
+      await bus.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "PostgresBus refuses a publish while it does not LISTEN, and beyond maxPendingPublishes",
+  ...dbTest,
+  async fn() {
+    const received: Envelope[] = [];
+    const bus = new PostgresBus({
+      url: databaseUrl(),
+      notifyShards: 2,
+      logger: silentLogger,
+      notifyConnections: 1,
+      maxPendingPublishes: 1,
+    });
+    const topic = uniqueTopic("bound");
+    const envelope = (id: string): Envelope => ({ topic, data: '"x"', id });
+    try {
+      // Not listening yet: this instance would not receive its own event.
+      await assert.rejects(bus.publish(envelope("early"), encodeEnvelope(envelope("early"))), BusUnavailableError);
+      await bus.start({ event: (e) => received.push(e), gap() {} });
+      const results = await Promise.allSettled(
+        ["a", "b", "c", "d"].map((id) => bus.publish(envelope(id), encodeEnvelope(envelope(id)))),
+      );
+      assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "rejected", "rejected"]);
+      for (const r of results.slice(1)) {
+        assert.ok((r as PromiseRejectedResult).reason instanceof BusUnavailableError);
+      }
+      for (let i = 0; i < 100 && !received.some((e) => e.id === "a"); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(received.filter((e) => e.topic === topic).map((e) => e.id), ["a"], "only the accepted one");
     } finally {
       await bus.close();
     }

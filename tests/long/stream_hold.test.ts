@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, uniqueTopic } from "../helpers/instances.ts";
-import { runtimesUnderTest, serverCommand, startProcess } from "../helpers/processes.ts";
+import { runtimesUnderTest, serverCommand, startProcess } from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 const holdMs = Number(Deno.env.get("SSEPG_HOLD_MS") ?? 310_000);

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, freePort, uniqueTopic, waitFor } from "../helpers/instances.ts";
-import { root, type Runtime, runtimesUnderTest, which } from "../helpers/processes.ts";
+import { root, type Runtime, runtimesUnderTest, which } from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 interface Example {

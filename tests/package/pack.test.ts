@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, uniqueTopic, waitFor } from "../helpers/instances.ts";
-import { root, type Runtime, runtimesUnderTest, startProcess, which } from "../helpers/processes.ts";
+import { root, type Runtime, runtimesUnderTest, startProcess, which } from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 const decoder = new TextDecoder();

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { DROP_GRACE_MS } from "../../src/sse/event_stream.ts";
 import { databaseUrl, uniqueTopic, waitFor } from "../helpers/instances.ts";
-import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../helpers/processes.ts";
+import { type Runtime, runtimesUnderTest, serverCommand, startProcess } from "../../scripts/processes.ts";
 
 /**
  * TCP state of the server's side of the connection from `clientPort` to `serverPort`, from

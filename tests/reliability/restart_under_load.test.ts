@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { startEmbeddedPostgres } from "../../src/cli/embedded_postgres.ts";
 import { uniqueTopic, waitFor } from "../helpers/instances.ts";
-import { runtimesUnderTest, startProcess } from "../helpers/processes.ts";
+import { runtimesUnderTest, startProcess } from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 const SUBSCRIBERS = 200;
@@ -89,8 +89,10 @@ for (const runtime of runtimesUnderTest()) {
         await new Promise((r) => setTimeout(r, 1_500)); // let the last deliveries arrive
 
         const statuses = new Set(outcomes.map((o) => o.status));
-        assert.ok([...statuses].every((s) => s === 200 || s === 503), `statuses ${[...statuses]}`);
+        // 504: the statement was sent when the connection broke, so its outcome is unknown.
+        assert.ok([...statuses].every((s) => s === 200 || s === 503 || s === 504), `statuses ${[...statuses]}`);
         const accepted = new Set(outcomes.filter((o) => o.status === 200).map((o) => o.seq));
+        const unknown = new Set(outcomes.filter((o) => o.status === 504).map((o) => o.seq));
         const refused = outcomes.filter((o) => o.status === 503);
         assert.ok(refused.length > 0, "some POSTs met the outage and got 503");
         // A NOTIFY committed just before the restart may still be on its way to the listener when
@@ -103,7 +105,9 @@ for (const runtime of runtimesUnderTest()) {
         for (let i = 0; i < SUBSCRIBERS; i++) {
           const seqs = received[i].map((e) => e.seq);
           assert.equal(new Set(seqs).size, seqs.length, `subscriber ${i}: no duplicates`);
-          for (const seq of seqs) assert.ok(accepted.has(seq), `subscriber ${i}: got ${seq}, which was refused`);
+          for (const seq of seqs) {
+            assert.ok(accepted.has(seq) || unknown.has(seq), `subscriber ${i}: got ${seq}, which was refused`);
+          }
           const got = new Set(seqs);
           for (const seq of before) {
             assert.ok(got.has(seq), `subscriber ${i}: missed ${seq}, accepted before the outage`);

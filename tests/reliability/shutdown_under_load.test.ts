@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { databaseUrl, uniqueTopic } from "../helpers/instances.ts";
-import { runtimesUnderTest, startProcess } from "../helpers/processes.ts";
+import { runtimesUnderTest, startProcess } from "../../scripts/processes.ts";
 import { SseClient } from "../helpers/sse_client.ts";
 
 const SUBSCRIBERS = 1000;

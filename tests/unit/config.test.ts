@@ -81,6 +81,10 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_QUEUE_POLL_INTERVAL: "1m",
     SSEPG_TOPIC_IDLE_TIMEOUT: "30s",
     SSEPG_ALTER_SYSTEM_MAX_NOTIFY_MB: "64",
+    SSEPG_PUBLISH_TIMEOUT: "3s",
+    SSEPG_RESUME_WAIT: "500ms",
+    SSEPG_MAX_TOPICS: "5000",
+    SSEPG_MAX_PENDING_PUBLISHES: "99",
   };
   assert.equal(Object.keys(env).length, OPTIONS.length, "one variable per option");
   const c = resolveConfig({ env });
@@ -111,6 +115,10 @@ test("resolveConfig() reads every option from its environment variable", () => {
     queuePollInterval: 60_000,
     topicIdleTimeout: 30_000,
     alterSystemMaxNotifyMB: 64,
+    publishTimeout: 3_000,
+    resumeWait: 500,
+    maxTopics: 5_000,
+    maxPendingPublishes: 99,
   });
 });
 

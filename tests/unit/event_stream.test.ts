@@ -100,7 +100,7 @@ test("event stream that is not read is closed after clientBuffer frames and coun
   dispatcher.close();
 });
 
-test("a dropped event stream whose reader never asks again is errored after the grace time", async () => {
+test("a dropped event stream whose reader never asks again is ended after the grace time, without an error", async () => {
   const { dispatcher, publish } = setup(4);
   const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, dropGrace: 50 }).getReader();
   await reader.read(); // preamble; then the client stops reading for good
@@ -112,7 +112,7 @@ test("a dropped event stream whose reader never asks again is errored after the 
   await tick();
   assert.equal(state, "open", "the runtime may still finish its write within the grace time");
   await new Promise((r) => setTimeout(r, 120));
-  assert.equal(state, "errored", "cut off, so the runtime closes the connection");
+  assert.equal(state, "closed", "cut off cleanly: the runtime ends the response, and Deno.serve logs nothing");
   dispatcher.close();
 });
 
@@ -226,5 +226,73 @@ test("direct writing: a dropped stream that never drains is destroyed after the 
   assert.equal(dispatcher.subscriberCount, 1);
   other.cancel();
   assert.equal(dispatcher.subscriberCount, 0);
+  dispatcher.close();
+});
+
+test("event stream resuming from an id not yet arrived waits, with keep-alives, then replays exactly what follows it", async () => {
+  const dispatcher = new Dispatcher({
+    ringCapacity: 16,
+    clientBuffer: 8,
+    keepAlive: 60_000,
+    topicIdleTimeout: 60_000,
+    resumeWait: 5_000,
+  });
+  const x = `${Date.now().toString(36)}-abcdef-1`;
+  const reader = openEventStream(dispatcher, { topics: ["a", "b"], retry: 1, lastEventId: x }).getReader();
+  assert.equal(await readText(reader), "retry: 1\n\n: listening a,b\n\n", "no gap notice");
+  dispatcher.receive({ topic: "b", data: "1", id: "b-1" }); // before X: the client has it
+  await tick();
+  const sub = [...dispatcher.topic("a")!.subscribers][0];
+  sub.lastWriteAt = 0;
+  dispatcher.keepAliveSweep();
+  assert.equal(await readText(reader), ": keep-alive\n\n", "keep-alives while waiting, nothing else");
+  dispatcher.receive({ topic: "a", data: "0", id: x });
+  dispatcher.receive({ topic: "b", data: "2", id: "b-2" });
+  assert.equal(await readText(reader), "id: b-2\nevent: b\ndata: 2\n\n", "not X itself, not b-1");
+  await reader.cancel();
+  dispatcher.close();
+});
+
+test("event stream resume wait ends at the deadline with event: gap naming the id, then what arrived meanwhile", async () => {
+  const dispatcher = new Dispatcher({
+    ringCapacity: 16,
+    clientBuffer: 8,
+    keepAlive: 60_000,
+    topicIdleTimeout: 60_000,
+    resumeWait: 30,
+  });
+  const x = `${Date.now().toString(36)}-abcdef-1`;
+  const reader = openEventStream(dispatcher, { topics: ["a"], retry: 1, lastEventId: x }).getReader();
+  assert.equal(await readText(reader), "retry: 1\n\n: listening a\n\n");
+  dispatcher.receive({ topic: "a", data: "1", id: "a-1" });
+  assert.equal(
+    await readText(reader),
+    `event: gap\ndata: {"lastEventId":"${x}"}\n\nid: a-1\nevent: message\ndata: 1\n\n`,
+  );
+  assert.equal(dispatcher.gaps, 1);
+  await reader.cancel();
+  dispatcher.close();
+});
+
+test("event stream that loses the topic-limit race at attach ends at once with a comment", () => {
+  const dispatcher = new Dispatcher({
+    ringCapacity: 16,
+    clientBuffer: 8,
+    keepAlive: 60_000,
+    topicIdleTimeout: 60_000,
+    maxTopics: 1,
+  });
+  const late = new EventStream(dispatcher, { topics: ["b"], retry: 1 });
+  assert.equal(late.canSubscribe(), true, "checked before the reply goes out");
+  const first = new EventStream(dispatcher, { topics: ["a"], retry: 1 });
+  first.attach({ write: () => true, end() {}, destroy() {} });
+  assert.equal(late.canSubscribe(), false);
+  const written: string[] = [];
+  let ended = false;
+  late.attach({ write: (c) => (written.push(decoder.decode(c)), true), end: () => ended = true, destroy() {} });
+  assert.deepEqual(written, ["retry: 1\n\n: too many topics, retry\n\n"]);
+  assert.equal(ended, true);
+  assert.equal(dispatcher.subscriberCount, 1);
+  first.cancel();
   dispatcher.close();
 });

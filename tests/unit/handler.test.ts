@@ -8,6 +8,8 @@ import { matchRoute } from "../../src/http/routes.ts";
 import { isValidHost } from "../../src/http/host.ts";
 import { isStreamReply, type Reply } from "../../src/http/reply.ts";
 import { serverRequestHead } from "../../src/http/web.ts";
+import { MemoryBus } from "../../src/bus/memory.ts";
+import type { Bus } from "../../src/bus/bus.ts";
 
 const encoder = new TextEncoder();
 
@@ -65,7 +67,9 @@ test("isValidHost() accepts host[:port] and refuses what a URL would read differ
   for (const host of ["x", "api.example.com:8080", "127.0.0.1", "[::1]:80", "a-b_c~d"]) {
     assert.equal(isValidHost(host), true, host);
   }
-  for (const host of ["", "x/metrics#", "x\\healthz?", "a b", "u@h", "h:99999", "h:", "é.example", "h?x", "h#", "[::1"]) {
+  for (
+    const host of ["", "x/metrics#", "x\\healthz?", "a b", "u@h", "h:99999", "h:", "é.example", "h?x", "h#", "[::1"]
+  ) {
     assert.equal(isValidHost(host), false, host);
   }
 });
@@ -126,11 +130,43 @@ test("pipeline: publish by the same steps on every adapter, topics percent-decod
   });
 });
 
-test("pipeline: a failing body reader is a logged 500 problem, not a throw", async () => {
+test("pipeline: a broken body is 400 (503 while draining), never a 500 or a stack in the log", async () => {
+  const errors: string[] = [];
+  const logger: Logger = { info() {}, warn() {}, error: (m) => errors.push(m) };
+  const svc = await createSsepg({ logger });
+  const broken: RequestHead = { ...head("POST", "/topics/a/events"), body: () => Promise.reject(new Error("boom")) };
+  const reply = await svc.handle(broken);
+  assert.equal(reply.status, 400);
+  assert.equal(json(reply).type, "urn:ssepg:problem:body-unreadable");
+  // The body of a POST already past the draining check breaks because the server shuts down.
+  let release!: () => void;
+  const slow: RequestHead = {
+    ...head("POST", "/topics/a/events"),
+    body: () => new Promise((_, reject) => release = () => reject(new Error("aborted by the runtime"))),
+  };
+  const inFlight = svc.handle(slow);
+  await new Promise((r) => setTimeout(r, 0));
+  const closing = svc.close();
+  release();
+  const cut = await inFlight;
+  assert.equal(cut.status, 503);
+  assert.equal(cut.headers["Retry-After"], "1");
+  await closing;
+  assert.deepEqual(errors, [], "expected failures log no error");
+});
+
+test("pipeline: a bug below a handler is a 500 problem with the stack in the log only", async () => {
   const errors: string[] = [];
   const logger: Logger = { info() {}, warn() {}, error: (m) => errors.push(m) };
   await withService({ logger }, async (svc) => {
-    const broken: RequestHead = { ...head("POST", "/topics/a/events"), body: () => Promise.reject(new Error("boom")) };
+    const broken = {
+      ...head("GET", "/topics/a/events"),
+      headers: {
+        get: () => {
+          throw new Error("boom");
+        },
+      },
+    };
     const reply = await svc.handle(broken);
     assert.equal(reply.status, 500);
     assert.doesNotMatch(isStreamReply(reply) ? "" : reply.body ?? "", /boom/);
@@ -181,4 +217,48 @@ test("serverRequestHead(): our own HTTP/1.x servers refuse a request without Hos
     assert.equal(platform.status, 200, "an HTTP/2 edge in front of svc.fetch may leave Host out");
     await platform.body?.cancel();
   });
+});
+
+test("pipeline: a multi-topic stream cannot name gap, error or open; alone they stream as message", async () => {
+  await withService({}, async (svc) => {
+    for (const topic of ["gap", "error", "open", "GAP"]) {
+      const reply = await svc.handle(head("GET", `/topics/news,${topic}/events`));
+      assert.equal(reply.status, 400, topic);
+      assert.equal(json(reply).type, "urn:ssepg:problem:reserved-topic");
+    }
+    const alone = await svc.handle(head("GET", "/topics/error/events"));
+    assert.ok(isStreamReply(alone), "a stream of its own names events `message`");
+    const published = await svc.handle(head("POST", "/topics/gap/events", {}, '{"data":1}'));
+    assert.equal(published.status, 200, "publishing to such a topic stays allowed");
+  });
+});
+
+test("probes: /livez stays 200; /readyz is 503 while LISTEN is down or the server drains", async () => {
+  const memory = new MemoryBus();
+  let connected = true;
+  const bus: Bus = {
+    start: (handlers) => memory.start(handlers),
+    publish: (envelope, payload) => memory.publish(envelope, payload),
+    status: () => ({ ...memory.status(), connected }),
+    close: () => memory.close(),
+  };
+  const svc = await createSsepg({ logger: silentLogger, bus });
+  const probe = async (path: string) => {
+    const reply = await svc.handle(head("GET", path));
+    return { status: reply.status, body: json(reply) };
+  };
+  assert.deepEqual(await probe("/livez"), { status: 200, body: { status: "ok" } });
+  assert.equal((await probe("/readyz")).status, 200);
+  connected = false;
+  assert.equal((await probe("/livez")).status, 200, "a database outage does not fail liveness");
+  assert.deepEqual(await probe("/readyz"), {
+    status: 503,
+    body: { status: "unavailable", listen_connected: false, draining: false },
+  });
+  connected = true;
+  const closing = svc.close();
+  assert.equal((await probe("/readyz")).body.draining, true);
+  assert.equal((await probe("/readyz")).status, 503);
+  await closing;
+  assert.equal((await svc.handle(head("POST", "/readyz"))).status, 405);
 });

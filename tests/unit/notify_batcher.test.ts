@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { NotifyBatcher } from "../../src/bus/postgres/notify_batcher.ts";
+import { BusUnavailableError, PublishOutcomeUnknownError } from "../../src/bus/bus.ts";
 
 function deferred() {
   let resolve!: () => void;
@@ -55,4 +56,94 @@ test("NotifyBatcher respects maxBatch", async () => {
   }, { maxInFlight: 1, maxBatch: 2 });
   await Promise.all(["1", "2", "3", "4", "5"].map((p) => batcher.publish("c", p)));
   assert.deepEqual(sizes, [1, 2, 2]);
+});
+
+test("NotifyBatcher timeout: a queued publish leaves the queue unsent (BusUnavailableError), a sent one is outcome-unknown", async () => {
+  const calls: string[][] = [];
+  const gate = deferred();
+  const batcher = new NotifyBatcher((_c, payloads) => {
+    calls.push(payloads);
+    return gate.promise; // the first statement never answers in time
+  }, { maxInFlight: 1, timeout: 30 });
+  const started = performance.now();
+  const results = await Promise.allSettled(["sent", "queued-1", "queued-2"].map((p) => batcher.publish("c", p)));
+  const waited = performance.now() - started;
+  assert.ok(waited >= 25 && waited < 500, `answered after ${waited} ms`);
+  assert.equal(results[0].status, "rejected");
+  assert.ok((results[0] as PromiseRejectedResult).reason instanceof PublishOutcomeUnknownError);
+  for (const r of results.slice(1)) {
+    assert.equal(r.status, "rejected");
+    assert.ok((r as PromiseRejectedResult).reason instanceof BusUnavailableError);
+  }
+  assert.equal(batcher.queued, 0, "timed-out publishes were removed from the queue");
+  assert.equal(batcher.pending, 1, "the unanswered statement still holds its connection");
+  gate.resolve(); // the statement answers late: nobody is answered twice, and nothing is sent after
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(calls, [["sent"]], "the refused publishes were never sent");
+  assert.equal(batcher.pending, 0);
+  await batcher.publish("c", "later"); // the connection is free again; no timer is left behind
+  assert.deepEqual(calls, [["sent"], ["later"]]);
+});
+
+test("NotifyBatcher timeout does not touch publishes answered in time", async () => {
+  const batcher = new NotifyBatcher(() => new Promise((r) => setTimeout(r, 2)), { maxInFlight: 1, timeout: 1_000 });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.publish("c", String(i))));
+  assert.equal(batcher.pending, 0);
+});
+
+test("NotifyBatcher refuses at once beyond maxPending (queued and in flight count)", async () => {
+  const gate = deferred();
+  const batcher = new NotifyBatcher(() => gate.promise, { maxInFlight: 1, maxPending: 3 });
+  const accepted = ["1", "2", "3"].map((p) => batcher.publish("c", p));
+  assert.equal(batcher.pending, 3);
+  await assert.rejects(
+    batcher.publish("c", "4"),
+    (e) => e instanceof BusUnavailableError && /maxPending/.test(e.message),
+  );
+  gate.resolve();
+  await Promise.all(accepted);
+  await batcher.publish("c", "5");
+});
+
+test("NotifyBatcher failQueued answers every queued publish at once; the one in flight keeps its outcome", async () => {
+  const gate = deferred();
+  const calls: string[][] = [];
+  const batcher = new NotifyBatcher((_c, p) => {
+    calls.push(p);
+    return gate.promise;
+  }, { maxInFlight: 1, timeout: 10_000 });
+  const sent = batcher.publish("c", "sent");
+  const queued = ["a", "b"].map((p) => batcher.publish("c", p));
+  batcher.failQueued(new BusUnavailableError("stalled"));
+  const results = await Promise.allSettled(queued);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected"]);
+  gate.resolve();
+  await sent;
+  assert.deepEqual(calls, [["sent"]]);
+});
+
+test("NotifyBatcher timeout: a statement still waiting for a connection is withdrawn and its publishes refused", async () => {
+  const gate = deferred();
+  let withdrawn = 0;
+  let left = false;
+  const batcher = new NotifyBatcher(() => ({
+    done: gate.promise,
+    sent: () => left,
+    withdraw: () => {
+      withdrawn++;
+      gate.reject(new Error("withdrawn"));
+    },
+  }), { maxInFlight: 1, timeout: 30 });
+  const results = await Promise.allSettled([batcher.publish("c", "waiting")]);
+  assert.equal(withdrawn, 1, "taken back, so it can never be sent");
+  assert.ok((results[0] as PromiseRejectedResult).reason instanceof BusUnavailableError, "nothing was published");
+  // Once it left, the same wait means an unknown outcome instead.
+  left = true;
+  const second = deferred();
+  const sentBatcher = new NotifyBatcher(() => ({ done: second.promise, sent: () => left, withdraw() {} }), {
+    maxInFlight: 1,
+    timeout: 30,
+  });
+  await assert.rejects(sentBatcher.publish("c", "out"), PublishOutcomeUnknownError);
+  second.resolve();
 });

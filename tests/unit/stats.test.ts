@@ -9,7 +9,9 @@ import {
   statsOfTopic,
 } from "../../src/dispatcher/stats.ts";
 import type { Subscriber, SubscriberSink } from "../../src/dispatcher/subscriber.ts";
+import { Tally } from "../../src/dispatcher/tally.ts";
 import { TopicState } from "../../src/dispatcher/topic_state.ts";
+import { V8_MEMORY } from "../../src/dispatcher/memory_model.ts";
 
 const sink: SubscriberSink = { ready() {}, drop() {}, gap() {}, idle() {}, shutdown() {}, abort() {} };
 
@@ -111,24 +113,36 @@ test("busiestTopicStats() and dispatcherTotals() work on plain state", () => {
   b.broadcast = 4;
   b.pendingDispatch = 1;
   assert.deepEqual(busiestTopicStats([a, b], 1).map((t) => t.topic), ["b"]);
+  const tally = Object.assign(new Tally(), {
+    published: 12,
+    broadcast: 24,
+    deliveredFrames: 30,
+    droppedClients: 40,
+    dispatchDepth: 1,
+    pendingFrames: 5,
+    ringDepth: 6,
+  });
   const totals = dispatcherTotals({
-    topics: new Map([["a", a], ["b", b]]),
-    subscribers: new Set(),
-    freed: { published: 10, broadcast: 20, deliveredFrames: 30, droppedClients: 40 },
+    topics: 2,
+    idleTopics: 2,
+    subscribers: 0,
+    tally,
     retainedBytes: 123,
+    topicStateBytes: 1200,
   });
   assert.deepEqual(totals, {
     topics: 2,
     idle_topics: 2,
     subscribers: 0,
     dispatch_depth: 1,
-    pending_to_clients: 0,
+    pending_to_clients: 5,
     published: 12,
     broadcast: 24,
     delivered_frames: 30,
     dropped_clients: 40,
     memory_usage_bytes: 123,
-    ring_depth: 0,
+    topic_state_bytes: 1200,
+    ring_depth: 6,
   });
 });
 
@@ -166,6 +180,7 @@ test("Dispatcher.totals() sums the topics held and keeps the counters of freed o
       delivered_frames: 2,
       dropped_clients: 0,
       memory_usage_bytes: 0,
+      topic_state_bytes: V8_MEMORY.perTopic!,
       ring_depth: 2,
     },
   );

@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL bus on postgres.js: one dedicated LISTEN connection on every
  * `topic_broadcast_{k}` channel, and separate NOTIFY connections carrying batched publishes.
- * When asked, it also looks after the server's NOTIFY queue (see `maintenance.ts`).
+ * A liveness ping (a NOTIFY on a private channel that comes back through LISTEN) notices
+ * connections that stay open but carry nothing, and replaces them. When asked, it also looks
+ * after the server's NOTIFY queue (see `maintenance.ts`).
  *
  * @module
  */
@@ -10,9 +12,30 @@ import postgres from "postgres";
 import { backoff as defaultBackoff } from "../backoff.ts";
 import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "../bus.ts";
 import { allChannels, channelFor, decodeEnvelope, type Envelope } from "../envelope.ts";
-import { NotifyBatcher } from "./notify_batcher.ts";
+import { NotifyBatcher, type NotifyStatement } from "./notify_batcher.ts";
+import { classifyNotifyError } from "./notify_outcome.ts";
 import { alterSystemMaxNotify, startQueueWatch } from "./maintenance.ts";
+import { checkInstalledShards } from "../../sql/shard_check.ts";
 import type { Logger } from "../../log.ts";
+
+/**
+ * How often the liveness check runs, in ms: it NOTIFYs the bus's private ping channel through a
+ * NOTIFY connection and looks at what came back. One small NOTIFY per instance every 2 s.
+ */
+const PING_INTERVAL = 2_000;
+
+/**
+ * How long, in ms, the bus waits for its liveness ping to come back through the LISTEN
+ * connection before it declares the database stalled (a connection that is open but carries no
+ * bytes: a frozen proxy, a hung server, a black-holed route), and how long one LISTEN attempt may
+ * take. With pings every `PING_INTERVAL` a stall is noticed 5 to 7 s after the last answer.
+ */
+const LIVENESS_TIMEOUT = 5_000;
+
+/** Default `publishTimeout`, ms. */
+const DEFAULT_PUBLISH_TIMEOUT = 5_000;
+/** Default `maxPendingPublishes`. */
+const DEFAULT_MAX_PENDING = 10_000;
 
 /**
  * Settings of the PostgreSQL bus. The maintenance options are all optional and off when
@@ -58,6 +81,18 @@ export interface PostgresBusOptions {
    * superuser; otherwise logged and skipped). @default 0, which leaves the server alone
    */
   readonly alterSystemMaxNotifyMB?: number;
+  /**
+   * Milliseconds a publish may wait (`publishTimeout`): a NOTIFY not sent by then is dropped
+   * from the queue and refused, one sent but not answered gets an "outcome unknown" error.
+   * @default 5000
+   */
+  readonly publishTimeout?: number;
+  /** Publishes waiting for the database at once (`maxPendingPublishes`); more are refused. @default 10000 */
+  readonly maxPendingPublishes?: number;
+  /** Milliseconds between liveness pings (tests shorten it). @default 2000 */
+  readonly pingInterval?: number;
+  /** Milliseconds without a ping coming back before the bus declares a stall. @default 5000 */
+  readonly livenessTimeout?: number;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -83,10 +118,22 @@ type Sql = ReturnType<typeof postgres>;
 export class PostgresBus implements Bus {
   readonly #options: PostgresBusOptions;
   readonly #channels: string[];
-  readonly #listenSql: Sql;
-  readonly #notifySql: Sql;
+  /**
+   * This instance's own channel for liveness pings: not a `topic_broadcast_{k}` channel, so no
+   * other instance (TypeScript or Go) listens to it or mistakes a ping for an event.
+   */
+  readonly #pingChannel = `ssepg_ping_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  readonly #common: Parameters<typeof postgres>[1];
+  /** Replaced by a fresh client when a stall is declared, so these are not readonly. */
+  #listenSql: Sql;
+  #notifySql: Sql;
+  #warnings: readonly string[] = [];
   readonly #batcher: NotifyBatcher;
   readonly #backoff: (attempt: number) => number;
+  readonly #pingInterval: number;
+  readonly #livenessTimeout: number;
+  /** A NOTIFY statement unanswered this long means a stuck connection (at least a ping's wait). */
+  readonly #statementStallTimeout: number;
   #handlers: BusHandlers | undefined;
   #connected = false;
   #reconnecting = false;
@@ -96,12 +143,28 @@ export class PostgresBus implements Bus {
   #queueUsage: number | undefined;
   #wake: (() => void) | undefined;
   #stopQueueWatch: (() => void) | undefined;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingOutstanding = false;
+  #pingSeq = 0;
+  /** `performance.now()` of the last ping that came back (or of the last LISTEN that succeeded). */
+  #lastPongAt = 0;
+  /** `performance.now()` of the last liveness check. */
+  #lastCheckAt = 0;
 
+  /**
+   * Prepares the bus; nothing connects before {@link PostgresBus.start}.
+   *
+   * @param options Where to connect and how.
+   */
   constructor(options: PostgresBusOptions) {
     this.#options = options;
     this.#channels = allChannels(options.notifyShards);
     this.#backoff = options.backoff ?? defaultBackoff;
-    const common = {
+    this.#pingInterval = options.pingInterval ?? PING_INTERVAL;
+    this.#livenessTimeout = options.livenessTimeout ?? LIVENESS_TIMEOUT;
+    const publishTimeout = options.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
+    this.#statementStallTimeout = Math.max(this.#livenessTimeout, publishTimeout);
+    this.#common = {
       fetch_types: false,
       onnotice: () => {},
       connect_timeout: options.connectTimeout ?? 5,
@@ -109,37 +172,81 @@ export class PostgresBus implements Bus {
       // listener's reconnect loop below paces itself, so the driver must not add to it.
       backoff: () => 0,
     };
-    const listenOptions = {
-      ...common,
-      max: 1,
-      idle_timeout: 0,
-      max_lifetime: null,
-      connection: { application_name: "ssepg-listen" },
-      // `onnotify` is how postgres.js's own `listen()` receives notifications; it is not in
-      // the typings, but using it directly keeps every channel on this one connection.
-      onnotify: (_channel: string, payload: string) => this.#onNotify(payload),
-      onclose: () => this.#onListenClosed(),
-    };
-    this.#listenSql = postgres(options.url, listenOptions as Parameters<typeof postgres>[1]);
-    this.#notifySql = postgres(options.url, {
-      ...common,
-      max: options.notifyConnections ?? 2,
-      idle_timeout: 60,
-      connection: { application_name: "ssepg-notify" },
-    });
+    this.#listenSql = this.#createListenSql();
+    this.#notifySql = this.#createNotifySql();
     this.#batcher = new NotifyBatcher((channels, payloads) => this.#notify(channels, payloads), {
       maxInFlight: options.notifyConnections ?? 2,
+      timeout: publishTimeout,
+      maxPending: options.maxPendingPublishes ?? DEFAULT_MAX_PENDING,
+    });
+  }
+
+  #createListenSql(): Sql {
+    const sql: Sql = postgres(
+      this.#options.url,
+      {
+        ...this.#common,
+        max: 1,
+        idle_timeout: 0,
+        max_lifetime: null,
+        connection: { application_name: "ssepg-listen" },
+        // `onnotify` is how postgres.js's own `listen()` receives notifications; it is not in
+        // the typings, but using it directly keeps every channel on this one connection.
+        // A client replaced after a stall may still close or deliver late: it no longer counts.
+        onnotify: (channel: string, payload: string) => {
+          if (sql === this.#listenSql) this.#onNotify(channel, payload);
+        },
+        onclose: () => {
+          if (sql === this.#listenSql) this.#onListenClosed();
+        },
+      } as Parameters<typeof postgres>[1],
+    );
+    return sql;
+  }
+
+  #createNotifySql(): Sql {
+    return postgres(this.#options.url, {
+      ...this.#common,
+      max: this.#options.notifyConnections ?? 2,
+      idle_timeout: 60,
+      connection: { application_name: "ssepg-notify" },
     });
   }
 
   async start(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
     await this.#listenAll();
+    // close() may have run while LISTEN was awaited: a timer started then would never stop.
+    if (!this.#closing) {
+      this.#lastCheckAt = performance.now();
+      this.#scheduleLivenessCheck();
+    }
     await this.#startMaintenance();
   }
 
   async #startMaintenance(): Promise<void> {
     const { alterSystemMaxNotifyMB, queuePollInterval, queueWarnThreshold, logger } = this.#options;
+    // Events published from SQL go to the channel the installed function computes: a shard
+    // count that differs from this instance's loses them silently, so say so loudly.
+    // One short-lived connection of its own: the NOTIFY pool opens only when events flow.
+    const probe = postgres(this.#options.url, {
+      ...this.#common,
+      max: 1,
+      connection: { application_name: "ssepg-check" },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const mismatch = await Promise.race([
+      checkInstalledShards(probe, this.#options.notifyShards).catch(() => undefined),
+      // A database that stalls right after LISTEN must not hold the start: the check is advice.
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 5_000)),
+    ]).finally(() => {
+      clearTimeout(timer);
+      void probe.end({ timeout: 0 });
+    });
+    if (mismatch) {
+      this.#warnings = [mismatch];
+      logger.warn(`ssepg: ${mismatch}`);
+    }
     if (alterSystemMaxNotifyMB !== undefined && alterSystemMaxNotifyMB > 0) {
       // On a NOTIFY connection: the LISTEN one must stay free for notifications.
       const query = async (statement: string) => [...await this.#notifySql.unsafe(statement)];
@@ -156,11 +263,35 @@ export class PostgresBus implements Bus {
   }
 
   async #listenAll(): Promise<void> {
-    await this.#listenSql.unsafe(this.#channels.map((c) => `LISTEN "${c}"`).join("; "));
+    const sql = this.#listenSql;
+    const statement = [...this.#channels, this.#pingChannel].map((c) => `LISTEN "${c}"`).join("; ");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let hung = false;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        hung = true;
+        reject(new Error(`LISTEN was not answered within ${this.#livenessTimeout} ms`));
+      }, this.#livenessTimeout);
+    });
+    try {
+      await Promise.race([sql.unsafe(statement), timedOut]);
+    } catch (error) {
+      // A LISTEN that hangs (a stalled connection that got past connect_timeout) leaves its
+      // client stuck on it: the next attempt starts from a fresh one.
+      if (hung && sql === this.#listenSql && !this.#closing) this.#replaceListenSql();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#lastPongAt = performance.now();
     this.#connected = true;
   }
 
-  #onNotify(payload: string): void {
+  #onNotify(channel: string, payload: string): void {
+    if (channel === this.#pingChannel) {
+      this.#lastPongAt = performance.now();
+      return;
+    }
     this.#lastNotificationAt = Date.now();
     const envelope = decodeEnvelope(payload);
     if (!envelope) {
@@ -174,9 +305,94 @@ export class PostgresBus implements Bus {
 
   #onListenClosed(): void {
     if (this.#closing || !this.#handlers) return;
-    if (this.#connected) this.#options.logger.warn("ssepg: LISTEN connection lost; reconnecting");
+    if (this.#connected) {
+      this.#options.logger.warn("ssepg: LISTEN connection lost; reconnecting");
+      // Not sent yet, so safe to refuse: none of them is answered 200 while nothing listens.
+      // Statements already out keep their outcome; the gap after the reconnect covers them.
+      this.#batcher.failQueued(new BusUnavailableError("The LISTEN connection was lost"));
+    }
     this.#connected = false;
     if (!this.#reconnecting) void this.#reconnect();
+  }
+
+  /** Runs the liveness check `pingInterval` from now, and again after it, until close(). */
+  #scheduleLivenessCheck(): void {
+    // A chain of timeouts rather than an interval: a check never overlaps the previous one.
+    this.#pingTimer = setTimeout(() => {
+      this.#checkLiveness();
+      if (!this.#closing) this.#scheduleLivenessCheck();
+    }, this.#pingInterval);
+  }
+
+  /**
+   * The liveness check, every `pingInterval` while connected. A closed connection is noticed by
+   * postgres.js at once, but one that stays open and carries nothing is not (TCP keep-alive
+   * takes minutes, and a frozen proxy answers it): only a round trip shows it. So the bus
+   * NOTIFYs its ping channel through a NOTIFY connection and expects the ping back through the
+   * LISTEN connection; a NOTIFY statement stuck far beyond its time counts as a stall too (a
+   * frozen NOTIFY connection while the ping found the other one).
+   */
+  #checkLiveness(): void {
+    const now = performance.now();
+    // A check that runs far behind time means this process was blocked (a long GC, a busy
+    // loop): pings that came back meanwhile wait unread in the socket, so judge next time.
+    const late = now - this.#lastCheckAt > 2 * this.#pingInterval;
+    this.#lastCheckAt = now;
+    if (this.#closing || !this.#connected || late) return;
+    const silent = now - this.#lastPongAt;
+    if (silent > this.#livenessTimeout) {
+      this.#stalled(`no liveness ping came back through LISTEN for ${Math.round(silent)} ms`);
+      return;
+    }
+    const oldest = this.#batcher.oldestInFlightAt;
+    if (oldest !== undefined && now - oldest > this.#statementStallTimeout) {
+      this.#stalled(`a NOTIFY statement has not been answered for ${Math.round(now - oldest)} ms`);
+      return;
+    }
+    // One ping at a time: pings must not pile up on a connection that does not answer.
+    if (this.#pingOutstanding) return;
+    this.#pingOutstanding = true;
+    const sql = this.#notifySql;
+    sql`select pg_notify(${this.#pingChannel}, ${String(++this.#pingSeq)})`.then(
+      () => {},
+      () => {}, // A failed ping is a ping that does not come back: the timeout above reports it.
+    ).finally(() => {
+      if (sql === this.#notifySql) this.#pingOutstanding = false;
+    });
+  }
+
+  /**
+   * Declares the database stalled: the bus is disconnected (health 503, publishes refused),
+   * publishes still queued are refused (none was sent), both clients are discarded (statements
+   * they carried fail as "outcome unknown"), subscribers get a gap, and the reconnect loop
+   * starts, which sends another gap once LISTEN works again.
+   */
+  #stalled(reason: string): void {
+    this.#options.logger.warn(`ssepg: the database connection stalled (${reason}); reconnecting`);
+    this.#connected = false;
+    this.#batcher.failQueued(new BusUnavailableError(`The database connection stalled (${reason})`));
+    this.#replaceListenSql();
+    this.#replaceNotifySql();
+    // Tell subscribers now, not only once LISTEN is back: a stall was noticed seconds after it
+    // began, events may already be missing, and the database may stay away for long. The
+    // reconnect sends another gap for what is lost until then.
+    this.#handlers?.gap();
+    if (!this.#reconnecting) void this.#reconnect();
+  }
+
+  #replaceListenSql(): void {
+    const stuck = this.#listenSql;
+    this.#listenSql = this.#createListenSql();
+    // Timeout 0: postgres.js destroys the connections at once, rejecting what they carry,
+    // instead of waiting for answers that are not coming.
+    void stuck.end({ timeout: 0 }).catch(() => {});
+  }
+
+  #replaceNotifySql(): void {
+    const stuck = this.#notifySql;
+    this.#notifySql = this.#createNotifySql();
+    this.#pingOutstanding = false;
+    void stuck.end({ timeout: 0 }).catch(() => {});
   }
 
   async #reconnect(): Promise<void> {
@@ -195,7 +411,9 @@ export class PostgresBus implements Bus {
         try {
           await this.#listenAll();
           this.#options.logger.info(`ssepg: LISTEN connection restored after ${attempt + 1} attempt(s)`);
-          // NOTIFYs sent while the listener was away are gone: tell every subscriber.
+          // NOTIFYs sent while the listener was away are gone: tell every subscriber. This comes
+          // after LISTEN is back, so it covers every NOTIFY that committed while it was away,
+          // this instance's own publishes that were answered 200 included.
           this.#handlers?.gap();
           return;
         } catch {
@@ -210,25 +428,49 @@ export class PostgresBus implements Bus {
 
   async publish(envelope: Envelope, payload: string): Promise<void> {
     if (this.#closing) throw new BusUnavailableError("The bus is closing");
+    // While LISTEN is down this instance would not receive its own event, and its subscribers
+    // would learn of it only as a gap: refuse rather than answer 200 for it.
+    if (!this.#connected) throw new BusUnavailableError("The LISTEN connection is down");
     try {
       await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload);
     } catch (error) {
-      throw new BusUnavailableError(`PostgreSQL did not accept the NOTIFY: ${describe(error)}`, 1, { cause: error });
+      throw classifyNotifyError(error);
     }
   }
 
-  async #notify(channels: string[], payloads: string[]): Promise<void> {
+  #notify(channels: string[], payloads: string[]): NotifyStatement {
+    const sql = this.#notifySql;
+    let query: ReturnType<Sql["unsafe"]>;
     if (channels.length === 1) {
-      await this.#notifySql`select pg_notify(${channels[0]}, ${payloads[0]})`;
-      return;
+      query = sql`select pg_notify(${channels[0]}, ${payloads[0]})`;
+    } else {
+      // One statement, one commit, one pg_notify per event; NOTIFY keeps their order. The lists
+      // go as JSON text (JSON.stringify escapes natively: 3-7x faster than building text[]
+      // literals); `::text` first, or postgres.js would JSON-encode the string again for json.
+      const c = JSON.stringify(channels);
+      const p = JSON.stringify(payloads);
+      query = sql`select pg_notify(c, p) from rows from (json_array_elements_text(${c}::text::json),
+        json_array_elements_text(${p}::text::json)) with ordinality as t(c, p, n) order by n`;
     }
-    // One statement, one commit, one pg_notify per event; NOTIFY keeps their order. The lists go
-    // as JSON text (JSON.stringify escapes natively: 3-7x faster than building text[] literals);
-    // `::text` first, or postgres.js would JSON-encode the string once more for a json parameter.
-    const c = JSON.stringify(channels);
-    const p = JSON.stringify(payloads);
-    await this.#notifySql`select pg_notify(c, p) from rows from (json_array_elements_text(${c}::text::json),
-      json_array_elements_text(${p}::text::json)) with ordinality as t(c, p, n) order by n`;
+    // postgres.js sets a query's `state` (not in its typings) when it hands the query to an open
+    // connection to write: until then the statement has not left, whatever happens to the
+    // connection it waits for.
+    const sent = () => (query as unknown as { state?: unknown }).state != null;
+    return {
+      // Once per statement: every publish it carried shares the one classified error.
+      done: query.then(() => {}, (error) => {
+        throw classifyNotifyError(error, sent());
+      }),
+      sent,
+      withdraw: () => {
+        // cancel() takes a query that is not on a connection out of postgres.js's queue, or marks
+        // it so the connection it waits for skips it: either way it is never written.
+        query.cancel();
+        // A connection that skips its first query that way never reports itself ready (it
+        // would sit out of the pool), and one that took this long to open is suspect anyway.
+        if (sql === this.#notifySql && !this.#closing) this.#replaceNotifySql();
+      },
+    };
   }
 
   /**
@@ -261,19 +503,18 @@ export class PostgresBus implements Bus {
       notifyBatches: this.#batcher.batches,
       notifyEvents: this.#batcher.events,
       notifyBatchSizes: this.#batcher.batchSizes,
+      warnings: this.#warnings,
     };
   }
 
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
     this.#stopQueueWatch?.();
     this.#stopQueueWatch = undefined;
     this.#wake?.();
     this.#connected = false;
     await Promise.allSettled([this.#listenSql.end({ timeout: 1 }), this.#notifySql.end({ timeout: 5 })]);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

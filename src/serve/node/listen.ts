@@ -42,11 +42,15 @@ export function nodeHandler(
   };
 }
 
+/** How long a client may take to send a request head: Bun.serve's idle timeout, for one rule everywhere. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
 /**
  * Serves `handler` with `node:http`.
  *
  * Node ends a request after `requestTimeout` (300 s by default), which would cut every SSE
- * stream after five minutes; it is turned off here.
+ * stream after five minutes; it is turned off here, and a request head must arrive within
+ * {@link HEADERS_TIMEOUT_MS}. Idle keep-alive connections close after Node's 5 s.
  *
  * @param handler The pipeline.
  * @param options Port and hostname.
@@ -60,7 +64,13 @@ export function nodeHandler(
  * ```
  */
 export function listenNode(handler: Handler, options: ListenOptions): Promise<Listener> {
-  const server = createServer(nodeHandler(handler));
+  const server = createServer({
+    // A request head must arrive within HEADERS_TIMEOUT_MS, checked every second (Node checks
+    // every 30 s by default, which lets a slow-header client hold a connection for 90 s).
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000,
+  }, nodeHandler(handler));
+  // requestTimeout would cut every stream after it; bodies have bodyTimeout, streams keep-alives.
   server.requestTimeout = 0;
   server.timeout = 0;
   return new Promise((resolve, reject) => {
