@@ -44,33 +44,6 @@ export function requestHead(request: Request): RequestHead {
 const NO_TARGET = Object.freeze({ path: "", query: "" });
 
 /**
- * The head of a request to a plain HTTP/1.x server of ours (`Deno.serve`, `Bun.serve`), where
- * a request without `Host` is an HTTP/1.1 request that breaks the protocol (or an HTTP/1.0 one,
- * which these runtimes do not tell apart): its URL is the runtime's guess, so it is answered
- * 400 like a malformed `Host`. Platforms in front of `svc.fetch` (HTTP/2 edges) may leave
- * `Host` out legitimately, so {@link requestHead} accepts that.
- *
- * @param request The request.
- * @returns The head; without `Host` it carries an empty one, which the pipeline refuses.
- *
- * @example
- * ```ts
- * import { serverRequestHead } from "./web.ts";
- * const head = serverRequestHead(new Request("http://x/healthz", { headers: { host: "x" } }));
- * head.path; // "/healthz"
- * ```
- */
-export function serverRequestHead(request: Request): RequestHead {
-  if (request.headers.get("host") !== null) return requestHead(request);
-  const headers = request.headers;
-  return {
-    ...requestHead(request),
-    ...NO_TARGET,
-    headers: { get: (name) => name === "host" ? "" : headers.get(name) },
-  };
-}
-
-/**
  * A reply as a Web `Response`; an event stream becomes a pull-driven body.
  *
  * @param reply The handler's answer.

@@ -7,7 +7,7 @@
 
 import type { Handler } from "../http/handler.ts";
 import { isStreamReply } from "../http/reply.ts";
-import { serverRequestHead, toResponse } from "../http/web.ts";
+import { requestHead, toResponse } from "../http/web.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 
 /** The part of Bun's API used here (Deno type-checks this file without Bun's types). */
@@ -53,7 +53,7 @@ export function listenBun(handler: Handler, options: ListenOptions): Promise<Lis
     port: options.port,
     hostname: options.hostname,
     async fetch(request, server) {
-      const reply = await handler(serverRequestHead(request));
+      const reply = await handler(requestHead(request));
       if (isStreamReply(reply)) server.timeout(request, 0);
       return toResponse(reply);
     },

@@ -6,7 +6,7 @@
  */
 
 import type { Handler } from "../http/handler.ts";
-import { serverRequestHead, toResponse } from "../http/web.ts";
+import { requestHead, toResponse } from "../http/web.ts";
 import type { Listener, ListenOptions } from "./listener.ts";
 
 /** The part of Deno's API used here, so the npm build type-checks without Deno's types. */
@@ -43,7 +43,7 @@ export function listenDeno(handler: Handler, options: ListenOptions): Promise<Li
         port: options.port,
         hostname: options.hostname,
         onListen: (addr) => resolve({ port: addr.port, hostname: addr.hostname, close: () => server.shutdown() }),
-      }, async (request) => toResponse(await handler(serverRequestHead(request))));
+      }, async (request) => toResponse(await handler(requestHead(request))));
     } catch (error) {
       reject(error);
     }

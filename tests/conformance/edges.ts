@@ -79,6 +79,20 @@ export const edgeCases: Case[] = [
     },
   },
   {
+    name: "an HTTP/1.0 health check without Host (HAProxy's default) gets the health report",
+    async fn(t) {
+      const conn = await connect(t.a);
+      try {
+        await conn.write(encoder.encode("GET /healthz HTTP/1.0\r\n\r\n"));
+        const { text } = await readUntil(conn, () => false, 3_000);
+        assert.match(text, /^HTTP\/1\.[01] 200 /, text.slice(0, 200));
+        assert.match(text, /"status":"ok"/);
+      } finally {
+        conn.close();
+      }
+    },
+  },
+  {
     name:
       "a multi-topic stream naming gap, error or open is refused with 400; a POST to topic gap never reads as a notice",
     async fn(t) {
