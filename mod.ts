@@ -47,7 +47,7 @@ export type { SsepgEvent } from "./src/dispatcher/event.ts";
 export type { Logger } from "./src/log.ts";
 export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/envelope.ts";
 export type { Envelope } from "./src/bus/envelope.ts";
-export type { Bus, BusHandlers, BusStatus } from "./src/bus/bus.ts";
+export type { Bus, BusHandlers, BusStatus, FragmentStatus } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
 export { main, processIo, runCli } from "./src/cli/main.ts";
 export type { CliIo } from "./src/cli/main.ts";

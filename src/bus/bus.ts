@@ -20,8 +20,11 @@ import type { Histogram } from "../histogram.ts";
 export interface BusHandlers {
   /** An event arrived (from any instance, this one included). */
   event(envelope: Envelope): void;
-  /** Events may have been lost: the listener was away and is back. */
-  gap(): void;
+  /**
+   * Events may have been lost: of every topic (the listener was away and is back), or of
+   * `topic` only (a large event of that topic could not be rebuilt from its fragments).
+   */
+  gap(topic?: string): void;
 }
 
 /**
@@ -53,6 +56,30 @@ export interface BusStatus {
   readonly notifyBatchSizes?: Histogram;
   /** Problems found at startup that an operator must fix (e.g. a shard count mismatch). */
   readonly warnings?: readonly string[];
+  /** Events larger than one NOTIFY, when the bus fragments them. */
+  readonly fragments?: FragmentStatus;
+}
+
+/**
+ * How events larger than one NOTIFY fared: sent as fragments, rebuilt, or dropped.
+ *
+ * @example
+ * ```ts
+ * import type { FragmentStatus } from "./bus.ts";
+ * const none: FragmentStatus = { eventsSent: 0, sent: 0, eventsReceived: 0, discarded: 0, heldBytes: 0 };
+ * ```
+ */
+export interface FragmentStatus {
+  /** Events this instance published as fragments. */
+  readonly eventsSent: number;
+  /** Fragments those events took. */
+  readonly sent: number;
+  /** Fragmented events rebuilt and delivered (from any instance, or from SQL). */
+  readonly eventsReceived: number;
+  /** Fragment sets dropped before completing: interrupted, malformed or over `maxEventBytes`. */
+  readonly discarded: number;
+  /** Bytes held now for an event being rebuilt; counted against `maxRingBytes`. */
+  readonly heldBytes: number;
 }
 
 /**
@@ -80,6 +107,11 @@ export interface Bus {
   publish(envelope: Envelope, payload: string): Promise<void>;
   /** Current figures. */
   status(): BusStatus;
+  /**
+   * Bytes the bus holds for events not yet complete (a large event being rebuilt), which the
+   * dispatcher counts against `maxRingBytes`; absent when it never holds any.
+   */
+  readonly heldBytes?: number;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }

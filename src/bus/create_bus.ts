@@ -42,7 +42,7 @@ export function createBus(
       "databaseUrl" | "notifyShards" | "queueWarnThreshold" | "queuePollInterval" | "alterSystemMaxNotifyMB"
     >
     // Optional here (the bus has the same defaults), so callers that predate them still build a bus.
-    & Partial<Pick<Config, "publishTimeout" | "maxPendingPublishes">>,
+    & Partial<Pick<Config, "publishTimeout" | "maxPendingPublishes" | "maxNotifyBytes" | "maxEventBytes">>,
   logger: Logger,
 ): Bus {
   if (!config.databaseUrl) return new MemoryBus();
@@ -55,5 +55,7 @@ export function createBus(
     alterSystemMaxNotifyMB: config.alterSystemMaxNotifyMB,
     publishTimeout: config.publishTimeout,
     maxPendingPublishes: config.maxPendingPublishes,
+    maxNotifyBytes: config.maxNotifyBytes,
+    maxEventBytes: config.maxEventBytes,
   });
 }

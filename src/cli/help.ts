@@ -38,7 +38,7 @@ export function helpText(): string {
     '                                             publish one event ({"data": <json>})',
     "  ssepg subscribe <topic>... [--url U] [--token T] [--base-path P] [--last-event-id ID]",
     "                                             print events as JSON lines, reconnecting with Last-Event-ID",
-    "  ssepg sql [--apply] [--notify-shards N] [--database-url U]",
+    "  ssepg sql [--apply] [--notify-shards N] [--max-event-bytes B] [--database-url U]",
     "                                             print the SQL install script (ssepg.publish() for triggers and",
     "                                             transactions); --apply installs it in the database",
     "  ssepg --help | --version",
@@ -50,7 +50,9 @@ export function helpText(): string {
     lines.push("", `${title}:`);
     for (const o of OPTIONS.filter((x) => x.group === group)) {
       const value = o.kind === "bool" ? "" : o.kind === "duration" ? " <duration>" : " <value>";
-      const shown = o.default === undefined
+      const shown = o.follows !== undefined
+        ? o.follows
+        : o.default === undefined
         ? "unset"
         : o.kind === "duration"
         ? formatDuration(o.default as number)

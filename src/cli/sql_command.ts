@@ -23,17 +23,18 @@ import { installScript } from "../sql/install_script.ts";
  */
 export const SQL_FLAGS: readonly FlagSpec[] = [
   { flag: "--notify-shards", key: "notifyShards" },
+  { flag: "--max-event-bytes", key: "maxEventBytes" },
   { flag: "--database-url", key: "databaseUrl" },
   { flag: "--apply", key: "apply", bool: true },
 ];
 
 /** The options `ssepg sql` reads, with their environment variables. */
-const SQL_OPTIONS = OPTIONS.filter((o) => o.name === "notifyShards" || o.name === "databaseUrl");
+const SQL_OPTIONS = OPTIONS.filter((o) => ["notifyShards", "maxEventBytes", "databaseUrl"].includes(o.name));
 
 /**
  * Runs `ssepg sql [--apply]`.
  *
- * Only `notifyShards` and `databaseUrl` are read (flags, then `SSEPG_NOTIFY_SHARDS` and
+ * Only `notifyShards`, `maxEventBytes` and `databaseUrl` are read (flags, then `SSEPG_NOTIFY_SHARDS`, `SSEPG_MAX_EVENT_BYTES` and
  * `DATABASE_URL`), so a server setting that is wrong for `serve` does not stop a migration.
  *
  * @param io Environment and output.
@@ -61,18 +62,23 @@ export async function sqlCommand(
   }
   const apply = flagBool(flags.apply);
   let notifyShards: number;
+  let maxEventBytes: number;
   let databaseUrl: string | undefined;
   try {
     const env = Object.fromEntries(SQL_OPTIONS.map((o) => [o.env, io.env[o.env]]));
-    const config = resolveConfig({ env, flags: { notifyShards: flags.notifyShards, databaseUrl: flags.databaseUrl } });
+    const config = resolveConfig({
+      env,
+      flags: { notifyShards: flags.notifyShards, maxEventBytes: flags.maxEventBytes, databaseUrl: flags.databaseUrl },
+    });
     notifyShards = config.notifyShards;
+    maxEventBytes = config.maxEventBytes;
     databaseUrl = config.databaseUrl;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`ssepg: ${error.message}`);
     return 2;
   }
-  const script = installScript({ notifyShards });
+  const script = installScript({ notifyShards, maxEventBytes });
   if (!apply) {
     io.stdout(script);
     return 0;
@@ -98,7 +104,9 @@ export async function sqlCommand(
   } finally {
     await sql.end({ timeout: 5 });
   }
-  io.stderr(`ssepg: installed the ssepg schema (publish, notify_shards) for ${notifyShards} shards in ${shown}`);
+  io.stderr(
+    `ssepg: installed the ssepg schema (publish, notify_shards) for ${notifyShards} shards and events up to ${maxEventBytes} bytes in ${shown}`,
+  );
   return 0;
 }
 

@@ -103,6 +103,8 @@ export type OptionEntry = {
     readonly rule?: OptionRule<OptionValues[K]>;
     /** A credential: error messages never show its value. */
     readonly secret?: boolean;
+    /** Unset, the option takes this other option's value (which must come earlier in the table). */
+    readonly follows?: string;
   };
 }[OptionKind];
 
@@ -232,8 +234,9 @@ export const OPTION_TABLE = {
     kind: "int",
     default: 7900,
     group: "database",
-    help: "largest NOTIFY payload in bytes (PostgreSQL allows < 8000)",
-    min: 64,
+    help: "largest NOTIFY payload in bytes (PostgreSQL allows < 8000); larger events go as fragments",
+    // Room for a fragment's header (id, topic, counters) and a useful piece of the event.
+    min: 512,
     max: 7999,
   },
   /** NOTIFY queue usage (0..1) above which a warning is logged. */
@@ -423,14 +426,29 @@ export const OPTION_TABLE = {
     min: 10,
     max: 7 * 24 * 60 * MINUTE,
   },
-  /** Upper bound of one POST body in bytes. */
+  /**
+   * Upper bound of one event: its NOTIFY envelope in UTF-8 bytes. An envelope over
+   * `maxNotifyBytes` travels as fragments in one transaction and is rebuilt by every instance.
+   */
+  maxEventBytes: {
+    flag: "--max-event-bytes",
+    env: "SSEPG_MAX_EVENT_BYTES",
+    kind: "int",
+    default: 1_048_576,
+    group: "limits",
+    help: "largest event in bytes (its NOTIFY envelope); over maxNotifyBytes it travels as fragments",
+    min: 64,
+    max: 64 * 1_048_576,
+  },
+  /** Upper bound of one POST body in bytes; unset, `maxEventBytes`. */
   maxBodyBytes: {
     flag: "--max-body-bytes",
     env: "SSEPG_MAX_BODY_BYTES",
     kind: "int",
-    default: 262_144,
+    default: undefined,
+    follows: "maxEventBytes",
     group: "limits",
-    help: "largest POST body in bytes",
+    help: "largest POST body in bytes (default: maxEventBytes)",
     min: 2,
     max: 64 * 1_048_576,
   },
@@ -496,7 +514,8 @@ export type OptionTable = typeof OPTION_TABLE;
 export type Config = {
   readonly [K in keyof OptionTable]:
     | OptionValues[OptionTable[K]["kind"]]
-    | (undefined extends OptionTable[K]["default"] ? undefined : never);
+    | (undefined extends OptionTable[K]["default"] ? OptionTable[K] extends { follows: string } ? never : undefined
+      : never);
 };
 
 /**
@@ -552,6 +571,8 @@ export interface OptionSpec {
   readonly rule?: OptionRule<never>;
   /** A credential: error messages never show its value. */
   readonly secret?: boolean;
+  /** Unset, the option takes this other option's value (a field name of {@link Config}). */
+  readonly follows?: string;
 }
 
 // Lists a table keyed by field name as entries that carry their name, in table order.

@@ -87,6 +87,10 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     raw[spec.name] = value;
     out[spec.name] = origin === "default" ? value : parseOptionValue(spec, value, origin);
   }
+  // An option that follows another takes its value when unset (the other comes first).
+  for (const spec of OPTIONS) {
+    if (spec.follows !== undefined && out[spec.name] === undefined) out[spec.name] = out[spec.follows];
+  }
   // Rules run once every field is parsed, because some compare two options.
   for (const spec of OPTIONS) {
     const value = out[spec.name];

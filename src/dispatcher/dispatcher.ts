@@ -73,6 +73,11 @@ export interface DispatcherOptions {
   readonly resumeWait?: number;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Bytes held outside the rings that count against `maxRingBytes` too: the bus's large event
+   * being rebuilt from fragments. @default none
+   */
+  readonly heldBytes?: () => number;
   /** What a retained event costs on this engine (memory_model.ts). @default V8_MEMORY */
   readonly memoryModel?: MemoryModel;
 }
@@ -257,9 +262,12 @@ export class Dispatcher {
     return this.#topics.get(name);
   }
 
-  /** What the cap on `maxRingBytes` is checked against: the rings and the topic states. */
+  /**
+   * What the cap on `maxRingBytes` is checked against: the rings, the topic states, and what the
+   * bus holds for events not yet complete.
+   */
   #used(): number {
-    return this.#retained + this.#topics.size * this.#perTopic;
+    return this.#retained + this.#topics.size * this.#perTopic + (this.options.heldBytes?.() ?? 0);
   }
 
   #create(name: string): Topic {
@@ -581,12 +589,19 @@ export class Dispatcher {
   }
 
   /**
-   * Tells every subscriber that events may have been lost (the bus reconnected). Resumes from
-   * events that arrived before this moment are no longer exact, and waiting ones end now.
+   * Tells every subscriber that events may have been lost (the bus reconnected), or only the
+   * subscribers of `topic` (one of its events could not be rebuilt). Resumes from events that
+   * arrived before this moment are no longer exact, and waiting ones end now.
+   *
+   * @param topic The topic that lost an event; every topic when absent.
    */
-  gap(): void {
+  gap(topic?: string): void {
+    // One boundary for all topics: a resume across a topic's gap is then reported as inexact
+    // on every topic, which says "maybe" more often than needed but never hides a loss.
     this.#busGapSeq = this.#seq;
-    for (const sub of [...this.#subscribers]) {
+    const subscribers = topic === undefined ? this.#subscribers : this.#topics.get(topic)?.subscribers;
+    if (subscribers === undefined) return;
+    for (const sub of [...subscribers]) {
       if (sub.waitingFor !== undefined) this.#endWait(sub, undefined);
       else sub.sink.gap();
     }

@@ -72,6 +72,16 @@ export interface HealthTotals extends DispatcherTotals {
   notify_batches: number;
   /** Publishes those statements carried. */
   notify_events: number;
+  /** Events this instance published as fragments (larger than `maxNotifyBytes`). */
+  fragmented_events_sent: number;
+  /** NOTIFYs those fragments took. */
+  fragments_sent: number;
+  /** Fragmented events rebuilt and delivered, from any publisher. */
+  fragmented_events_received: number;
+  /** Fragment sets dropped before completing (interrupted, malformed or over `maxEventBytes`). */
+  fragment_sets_discarded: number;
+  /** Bytes held now for a large event being rebuilt; counted against `maxRingBytes`. */
+  fragment_held_bytes: number;
 }
 
 /**
@@ -138,6 +148,11 @@ export function healthReport(sources: HealthSources, limit = Infinity): HealthRe
       queue_usage: bus.queueUsage ?? null,
       notify_batches: bus.notifyBatches,
       notify_events: bus.notifyEvents,
+      fragmented_events_sent: bus.fragments?.eventsSent ?? 0,
+      fragments_sent: bus.fragments?.sent ?? 0,
+      fragmented_events_received: bus.fragments?.eventsReceived ?? 0,
+      fragment_sets_discarded: bus.fragments?.discarded ?? 0,
+      fragment_held_bytes: bus.fragments?.heldBytes ?? 0,
     },
   };
 }

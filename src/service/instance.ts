@@ -72,7 +72,11 @@ export class Instance implements HttpTarget {
     this.#limitedLog = new LogLimiter(logger);
     this.#bus = bus;
     this.#runtime = runtime;
-    this.dispatcher = new Dispatcher({ ...config, memoryModel: memoryModelFor(runtime) });
+    this.dispatcher = new Dispatcher({
+      ...config,
+      memoryModel: memoryModelFor(runtime),
+      heldBytes: () => bus.heldBytes ?? 0,
+    });
   }
 
   /** True once {@link Instance.close} began. */
@@ -103,10 +107,10 @@ export class Instance implements HttpTarget {
           if (this.#ownInFlight.size > 0 && envelope.id !== undefined) this.#ownInFlight.delete(envelope.id);
           this.dispatcher.receive(envelope);
         },
-        gap: () => {
+        gap: (topic) => {
           // What was in flight while the listener was away is lost; stop waiting for it.
-          this.#ownInFlight.clear();
-          this.dispatcher.gap();
+          if (topic === undefined) this.#ownInFlight.clear();
+          this.dispatcher.gap(topic);
         },
       });
     } catch (error) {
@@ -130,19 +134,19 @@ export class Instance implements HttpTarget {
    * @throws {HttpProblem} 503 while draining, while the bus cannot LISTEN, when the database
    *   refuses or the event could not be sent within `publishTimeout` (nothing was published);
    *   504 `publish-outcome-unknown` when it was sent but not confirmed (it may be delivered);
-   *   413 for an envelope over `maxNotifyBytes`.
+   *   413 for an envelope over `maxEventBytes`.
    */
   async publish(topic: string, data: string): Promise<{ id: string }> {
     if (this.#draining) throw drainingProblem();
     const envelope = { topic, data, id: this.#nextId() };
     const payload = encodeEnvelope(envelope);
     const size = utf8Length(payload);
-    if (size > this.config.maxNotifyBytes) {
+    if (size > this.config.maxEventBytes) {
       throw new HttpProblem(
         413,
         "envelope-too-large",
         "Payload too large",
-        `The NOTIFY envelope is ${size} bytes, over maxNotifyBytes (${this.config.maxNotifyBytes} bytes)`,
+        `The event is ${size} bytes as a NOTIFY envelope, over maxEventBytes (${this.config.maxEventBytes} bytes)`,
       );
     }
     this.#ownInFlight.add(envelope.id);

@@ -11,12 +11,15 @@
  * @module
  */
 
+import { FRAGMENT_CHANNEL, FRAGMENT_HEADER_ROOM } from "../bus/fragments.ts";
+
 /** The largest NOTIFY payload PostgreSQL accepts, in bytes (it must be shorter than 8000). */
 export const MAX_SQL_PAYLOAD_BYTES = 7999;
 
 /** The functions the script defines, in the order it defines them. */
 export const SQL_FUNCTIONS: readonly string[] = [
   "notify_shards",
+  "max_event_bytes",
   "fnv1a32",
   "base36",
   "normalize_topic",
@@ -36,6 +39,11 @@ export const SQL_FUNCTIONS: readonly string[] = [
 export interface InstallScriptOptions {
   /** `notifyShards` of the servers, 1 to 1024: baked into `ssepg.notify_shards()`. */
   readonly notifyShards: number;
+  /**
+   * `maxEventBytes` of the servers: baked into `ssepg.max_event_bytes()`; a larger event raises
+   * 22023 rather than being dropped by every server. @default 1048576
+   */
+  readonly maxEventBytes?: number;
 }
 
 /**
@@ -64,7 +72,15 @@ export function installScript(options: InstallScriptOptions): string {
   if (!Number.isInteger(shards) || shards < 1 || shards > 1024) {
     throw new RangeError(`notifyShards must be a whole number from 1 to 1024: current value is ${shards}`);
   }
-  return SCRIPT.replaceAll("{{SHARDS}}", String(shards)).replaceAll("{{MAX_PAYLOAD}}", String(MAX_SQL_PAYLOAD_BYTES));
+  const maxEvent = options.maxEventBytes ?? 1_048_576;
+  if (!Number.isInteger(maxEvent) || maxEvent < 64) {
+    throw new RangeError(`maxEventBytes must be a whole number of at least 64: current value is ${maxEvent}`);
+  }
+  return SCRIPT.replaceAll("{{SHARDS}}", String(shards))
+    .replaceAll("{{MAX_EVENT}}", String(maxEvent))
+    .replaceAll("{{MAX_PAYLOAD}}", String(MAX_SQL_PAYLOAD_BYTES))
+    .replaceAll("{{PIECE_BYTES}}", String(MAX_SQL_PAYLOAD_BYTES - FRAGMENT_HEADER_ROOM))
+    .replaceAll("{{FRAGMENT_CHANNEL}}", FRAGMENT_CHANNEL);
 }
 
 // Notes on the SQL below, kept here so the script itself stays short:
@@ -82,6 +98,10 @@ export function installScript(options: InstallScriptOptions): string {
 //   transaction's publishes (in a transaction-local setting), so ids keep the publish order.
 //   A publish undone by ROLLBACK TO SAVEPOINT gives its counter back along with its NOTIFY: its
 //   id was never delivered, and may be given to a later publish of the same transaction.
+// - An envelope over one NOTIFY goes as fragments on the fragment channel, exactly as the servers
+//   send them (src/bus/fragments.ts): pieces are cut from the UTF-8 bytes, backing off to the
+//   first byte of a character, so every piece is valid text; bytea substring and get_byte are
+//   constant time, where substr() on a multibyte text walks it from the start every time.
 // - Data is compacted by removing JSON whitespace outside strings, so the payload is what the
 //   servers' own encodeEnvelope() writes for the same text, and the NOTIFY carries no spaces.
 const SCRIPT = `-- ssepg: publish Server-Sent Events from SQL, inside your own transactions.
@@ -96,6 +116,13 @@ as 'select {{SHARDS}}';
 
 comment on function ssepg.notify_shards() is
   'notifyShards this schema was installed for; every ssepg instance on the database must use the same';
+
+create or replace function ssepg.max_event_bytes() returns integer
+language sql immutable parallel safe
+as 'select {{MAX_EVENT}}';
+
+comment on function ssepg.max_event_bytes() is
+  'maxEventBytes this schema was installed for: the largest event envelope ssepg.publish sends';
 
 create or replace function ssepg.fnv1a32(input text) returns bigint
 language plpgsql immutable strict parallel safe
@@ -185,6 +212,12 @@ declare
   counter bigint := 0;
   id text;
   payload text;
+  bytes bytea;
+  total integer;
+  starts integer[] := '{}';
+  pos integer := 0;
+  stop integer;
+  pieces integer;
 begin
   if data is null or json_typeof(data) = 'null' then
     raise exception using
@@ -204,14 +237,33 @@ begin
     || '-' || lpad(ssepg.base36(xact % 2176782336), 6, '0')
     || '-' || ssepg.base36(counter);
   payload := '{"topic":"' || normalized || '","data":' || body || ',"id":"' || id || '"}';
-  if octet_length(payload) > {{MAX_PAYLOAD}} then
+  if octet_length(payload) <= {{MAX_PAYLOAD}} then
+    -- ssepg.channel() without validating the topic a second time.
+    perform pg_notify('topic_broadcast_' || (ssepg.fnv1a32(normalized) % ssepg.notify_shards()), payload);
+    return id;
+  end if;
+  bytes := convert_to(payload, 'UTF8');
+  total := length(bytes);
+  if total > ssepg.max_event_bytes() then
     raise exception using
       errcode = '22023',
-      message = 'ssepg.publish: the event for topic "' || normalized || '" is ' || octet_length(payload)
-        || ' bytes as a NOTIFY payload, over PostgreSQL''s {{MAX_PAYLOAD}}; larger events cannot be published from SQL yet';
+      message = 'ssepg.publish: the event for topic "' || normalized || '" is ' || total
+        || ' bytes as a NOTIFY envelope, over maxEventBytes (' || ssepg.max_event_bytes() || ' bytes)';
   end if;
-  -- ssepg.channel() without validating the topic a second time.
-  perform pg_notify('topic_broadcast_' || (ssepg.fnv1a32(normalized) % ssepg.notify_shards()), payload);
+  while pos < total loop
+    starts := starts || pos;
+    stop := least(total, pos + {{PIECE_BYTES}});
+    while stop < total and (get_byte(bytes, stop) & 192) = 128 loop
+      stop := stop - 1;
+    end loop;
+    pos := stop;
+  end loop;
+  pieces := array_length(starts, 1);
+  for i in 1 .. pieces loop
+    stop := case when i < pieces then starts[i + 1] else total end;
+    perform pg_notify('{{FRAGMENT_CHANNEL}}', id || ' ' || (i - 1) || ' ' || pieces || ' ' || normalized || chr(10)
+      || convert_from(substring(bytes from starts[i] + 1 for stop - starts[i]), 'UTF8'));
+  end loop;
   return id;
 end
 $fn$;

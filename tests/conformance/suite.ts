@@ -132,11 +132,12 @@ export const cases: Case[] = [
       await expectProblem(await fetch(url, { method: "POST", headers: pub(t), body: "not json" }), 400);
       await expectProblem(await fetch(url, { method: "POST", headers: pub(t), body: '{"data":null}' }), 400);
       await expectProblem(
-        await fetch(url, { method: "POST", headers: pub(t), body: JSON.stringify({ data: "x".repeat(300_000) }) }),
+        await fetch(url, { method: "POST", headers: pub(t), body: JSON.stringify({ data: "x".repeat(1_100_000) }) }),
         413,
       );
       await expectProblem(
-        await fetch(url, { method: "POST", headers: pub(t), body: JSON.stringify({ data: "x".repeat(8000) }) }),
+        // Under maxBodyBytes (1 MiB), over maxEventBytes (1 MiB) once the topic and id are added.
+        await fetch(url, { method: "POST", headers: pub(t), body: JSON.stringify({ data: "x".repeat(1_048_550) }) }),
         413,
       );
       // A body streamed without Content-Length is cut off at maxBodyBytes; the server lives on.

@@ -41,7 +41,7 @@ Deno.test({
   name: "400 for invalid topics and bodies, 413 for large bodies and envelopes; none of them is delivered",
   ...dbTest,
   async fn() {
-    const server = await startServer({ databaseUrl: databaseUrl(), maxBodyBytes: 2048, maxNotifyBytes: 1000 });
+    const server = await startServer({ databaseUrl: databaseUrl(), maxBodyBytes: 2048, maxEventBytes: 1000 });
     const topic = uniqueTopic("bad");
     const client = await SseClient.open(`${server.url}/topics/${topic}/events`);
     const post = (path: string, body: BodyInit) => fetch(`${server.url}${path}`, { method: "POST", body });
@@ -63,7 +63,10 @@ Deno.test({
         await post(`/topics/${topic}/events`, JSON.stringify({ data: "é".repeat(600) })),
         413,
       );
-      assert.match(String(envelope.detail), /envelope is \d+ bytes, over maxNotifyBytes \(1000 bytes\)/);
+      assert.match(
+        String(envelope.detail),
+        /event is \d+ bytes as a NOTIFY envelope, over maxEventBytes \(1000 bytes\)/,
+      );
       await client.expectNoEvent(300);
       assert.equal(server.service.health().totals.published, 0);
     } finally {

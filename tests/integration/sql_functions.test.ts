@@ -18,10 +18,13 @@ import { checkInstalledShards } from "../../src/sql/shard_check.ts";
 type Sql = ReturnType<typeof postgres>;
 
 /** A database of the test's own with the script installed for `shards`. */
-async function installed(shards = 8): Promise<{ url: string; sql: Sql; done: () => Promise<void> }> {
+async function installed(
+  shards = 8,
+  maxEventBytes?: number,
+): Promise<{ url: string; sql: Sql; done: () => Promise<void> }> {
   const db = await ownDatabase();
   const sql = postgres(db.url, { max: 4, onnotice: () => {} });
-  await sql.unsafe(installScript({ notifyShards: shards }));
+  await sql.unsafe(installScript({ notifyShards: shards, maxEventBytes }));
   return {
     url: db.url,
     sql,
@@ -216,10 +219,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ssepg.publish() refuses null data, JSON null and payloads over 7999 bytes with 22023",
+  name: "ssepg.publish() refuses null data, JSON null and events over maxEventBytes with 22023",
   ...dbTest,
   async fn() {
-    const db = await installed(8);
+    const db = await installed(8, 20_000);
     try {
       for (
         const call of ["null::json", "null::jsonb", "null::text", "null", "'null'::json", "'null'::jsonb", "'null'"]
@@ -232,16 +235,14 @@ Deno.test({
       assert.deepEqual(nullTopic, { code: "22023", message: "ssepg.publish: the topic must not be null" });
 
       // The envelope is {"topic":"alpha","data":"xxx…","id":"<17-20 chars>"}: 38 bytes + id + data.
-      const big = await sqlError(() => db.sql`select ssepg.publish('alpha', to_json(repeat('x', 7990)))`);
+      const big = await sqlError(() => db.sql`select ssepg.publish('alpha', to_json(repeat('x', 19990)))`);
       assert.equal(big.code, "22023");
-      assert.match(
-        big.message,
-        /is 80\d\d bytes as a NOTIFY payload, over PostgreSQL's 7999; .*cannot be published from SQL yet/,
-      );
+      assert.match(big.message, /is 200\d\d bytes as a NOTIFY envelope, over maxEventBytes \(20000 bytes\)/);
       // Multi-byte characters count as bytes, as PostgreSQL counts them.
-      const wide = await sqlError(() => db.sql`select ssepg.publish('alpha', to_json(repeat('é', 3990)))`);
+      const wide = await sqlError(() => db.sql`select ssepg.publish('alpha', to_json(repeat('é', 9990)))`);
       assert.equal(wide.code, "22023");
-      const [fits] = await db.sql`select ssepg.publish('alpha', to_json(repeat('x', 7900))) as id`;
+      // Over one NOTIFY but within maxEventBytes: sent as fragments (see sql_large_events.test.ts).
+      const [fits] = await db.sql`select ssepg.publish('alpha', to_json(repeat('x', 19900))) as id`;
       assert.equal(typeof fits.id, "string");
     } finally {
       await db.done();

@@ -79,7 +79,7 @@ Deno.test({
           assert.equal(applied.code, 0, applied.stderr);
           assert.equal(
             applied.stderr.trim(),
-            `ssepg: installed the ssepg schema (publish, notify_shards) for ${shards} shards in ${db.url}`,
+            `ssepg: installed the ssepg schema (publish, notify_shards) for ${shards} shards and events up to 1048576 bytes in ${db.url}`,
           );
           assert.equal(await value(sql, "select ssepg.notify_shards()"), Number(shards));
         }
@@ -107,6 +107,7 @@ Deno.test({
           "ssepg.base36(bigint)",
           "ssepg.channel(text)",
           "ssepg.fnv1a32(text)",
+          "ssepg.max_event_bytes()",
           "ssepg.normalize_topic(text)",
           "ssepg.notify_shards()",
           "ssepg.publish(text,json)",

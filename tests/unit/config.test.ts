@@ -43,7 +43,8 @@ test("resolveConfig() gives the defaults of the options table in the README", ()
   assert.equal(c.maxRingBytes, 268_435_456);
   assert.equal(c.clientBuffer, 64);
   assert.equal(c.maxNotifyBytes, 7900);
-  assert.equal(c.maxBodyBytes, 262_144);
+  assert.equal(c.maxEventBytes, 1_048_576);
+  assert.equal(c.maxBodyBytes, 1_048_576, "maxBodyBytes follows maxEventBytes");
   assert.equal(c.bodyTimeout, 30_000);
   assert.equal(c.gracefulDrain, 10_000);
   assert.equal(c.queueWarnThreshold, 0.5);
@@ -75,6 +76,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_CLIENT_BUFFER: "32",
     SSEPG_MAX_NOTIFY_BYTES: "4000",
     SSEPG_MAX_BODY_BYTES: "1000",
+    SSEPG_MAX_EVENT_BYTES: "500000",
     SSEPG_BODY_TIMEOUT: "5s",
     SSEPG_GRACEFUL_DRAIN: "2s",
     SSEPG_QUEUE_WARN_THRESHOLD: "0.8",
@@ -109,6 +111,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     clientBuffer: 32,
     maxNotifyBytes: 4000,
     maxBodyBytes: 1000,
+    maxEventBytes: 500_000,
     bodyTimeout: 5_000,
     gracefulDrain: 2_000,
     queueWarnThreshold: 0.8,
@@ -159,7 +162,7 @@ test("resolveConfig() errors name the option, its flag and env, the value and wh
   rejects({ flags: { keepAlive: "soon" } }, "keepAlive", "--keep-alive", "duration", '"soon"', "from --keep-alive");
   rejects({ env: { SSEPG_NOTIFY_SHARDS: "0" } }, "notifyShards", "1-1024");
   rejects({ env: { SSEPG_NOTIFY_SHARDS: "2.5" } }, "notifyShards", "whole number");
-  rejects({ env: { SSEPG_MAX_NOTIFY_BYTES: "8000" } }, "maxNotifyBytes", "64-7999");
+  rejects({ env: { SSEPG_MAX_NOTIFY_BYTES: "8000" } }, "maxNotifyBytes", "512-7999");
   rejects({ env: { SSEPG_QUEUE_WARN_THRESHOLD: "1.5" } }, "queueWarnThreshold", "0-1");
   rejects({ env: { SSEPG_ALLOW_QUERY_TOKEN: "maybe" } }, "allowQueryToken", "true or false");
   rejects({ env: { DATABASE_URL: "mysql://x" } }, "databaseUrl", "postgres://");
@@ -226,7 +229,8 @@ test("Config is inferred from the options table: each field has its kind's type"
 test("OPTIONS lists every option with its default as resolveConfig() gives it", () => {
   const c = resolveConfig();
   for (const o of OPTIONS) {
-    assert.deepEqual(c[o.name], o.default, o.name);
+    const expected = o.follows === undefined ? o.default : c[o.follows as keyof Config];
+    assert.deepEqual(c[o.name], expected, o.name);
     for (const field of ["flag", "env", "kind", "group", "help"] as const) assert.ok(o[field], `${o.name}.${field}`);
   }
   assert.equal(new Set(OPTIONS.map((o) => o.flag)).size, OPTIONS.length, "one flag per option");
@@ -278,4 +282,12 @@ test("createSsepg({ config }) uses a config resolveConfig built as it is, withou
   } finally {
     await svc.close();
   }
+});
+
+test("maxBodyBytes follows maxEventBytes unless set itself", () => {
+  assert.equal(resolveConfig({ env: { SSEPG_MAX_EVENT_BYTES: "4096" } }).maxBodyBytes, 4096);
+  assert.equal(resolveConfig({ overrides: { maxEventBytes: 2_000_000 } }).maxBodyBytes, 2_000_000);
+  const both = resolveConfig({ env: { SSEPG_MAX_EVENT_BYTES: "4096", SSEPG_MAX_BODY_BYTES: "100" } });
+  assert.equal(both.maxBodyBytes, 100);
+  assert.equal(both.maxEventBytes, 4096);
 });

@@ -202,6 +202,39 @@ test("Dispatcher.gap(), shutdown() and abortAll() reach every subscriber", () =>
   assert.throws(() => sub(["a"]));
 });
 
+test("Dispatcher.gap(topic) reaches only that topic's subscribers, and makes resumes across it inexact", () => {
+  const { dispatcher, sub, publish } = setup();
+  publish("a", "1");
+  const a = sub(["a"]);
+  const ab = sub(["b", "a"]);
+  const b = sub(["b"]);
+  dispatcher.gap("a");
+  dispatcher.gap("no-such-topic");
+  assert.deepEqual(a.sink.calls, ["gap"]);
+  assert.deepEqual(ab.sink.calls, ["gap"]);
+  assert.deepEqual(b.sink.calls, []);
+  publish("a", "2");
+  assert.equal(sub(["a"], true, "a-1").gap, true, "a resume from before the gap is not exact");
+  assert.equal(sub(["a"], true, "a-2").gap, false);
+  dispatcher.close();
+});
+
+test("Dispatcher counts the bus's held bytes (a large event being rebuilt) against maxRingBytes", async () => {
+  let held = 0;
+  const { dispatcher, publish, tick } = setup({ ringCapacity: 64, maxRingBytes: 20_000, heldBytes: () => held });
+  const data = "x".repeat(400);
+  for (let i = 0; i < 8; i++) publish("t", `"${data}${i}"`);
+  await tick();
+  const before = dispatcher.topic("t")!.ring.size;
+  assert.equal(before, 8);
+  held = 15_000;
+  publish("t", `"${data}"`);
+  await tick();
+  assert.ok(dispatcher.topic("t")!.ring.size < before, "the rings made room for what the bus holds");
+  assert.ok(dispatcher.totals().memory_usage_bytes + held <= 20_000);
+  dispatcher.close();
+});
+
 test("Dispatcher stays under maxRingBytes by freeing idle topics first, then trimming the stalest rings", async () => {
   const { dispatcher, sub, publish, tick, advance } = setup({
     ringCapacity: 64,

@@ -58,6 +58,29 @@ test("NotifyBatcher respects maxBatch", async () => {
   assert.deepEqual(sizes, [1, 2, 2]);
 });
 
+test("NotifyBatcher keeps one event's fragments in one statement, in order, whatever maxBatch says", async () => {
+  const statements: { channels: string[]; payloads: string[] }[] = [];
+  const batcher = new NotifyBatcher(async (channels, payloads) => {
+    statements.push({ channels, payloads });
+    await new Promise((r) => setTimeout(r, 1));
+  }, { maxInFlight: 1, maxBatch: 3 });
+  const fragments = ["f0", "f1", "f2", "f3", "f4"];
+  await Promise.all([
+    batcher.publish("c", "small-0"),
+    batcher.publish("c", "small-1"),
+    batcher.publish(fragments.map(() => "frag"), fragments),
+    batcher.publish("c", "small-2"),
+  ]);
+  assert.deepEqual(statements.map((s) => s.payloads), [
+    ["small-0"],
+    ["small-1"],
+    fragments, // over maxBatch on its own: never cut
+    ["small-2"],
+  ]);
+  assert.deepEqual(statements[2].channels, ["frag", "frag", "frag", "frag", "frag"]);
+  assert.equal(batcher.events, 4, "events, not rows");
+});
+
 test("NotifyBatcher timeout: a queued publish leaves the queue unsent (BusUnavailableError), a sent one is outcome-unknown", async () => {
   const calls: string[][] = [];
   const gate = deferred();

@@ -46,7 +46,9 @@ test("installScript() bakes the shard count into ssepg.notify_shards() and nowhe
       ),
     );
   }
-  assert.ok(installScript({ notifyShards: 8 }).includes(`octet_length(payload) > ${MAX_SQL_PAYLOAD_BYTES}`));
+  assert.ok(installScript({ notifyShards: 8 }).includes(`octet_length(payload) <= ${MAX_SQL_PAYLOAD_BYTES}`));
+  assert.ok(installScript({ notifyShards: 8, maxEventBytes: 5000 }).includes(`as 'select 5000';`));
+  assert.throws(() => installScript({ notifyShards: 8, maxEventBytes: 10 }), RangeError);
   assert.equal(MAX_SQL_PAYLOAD_BYTES, 7999);
 });
 

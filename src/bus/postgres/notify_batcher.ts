@@ -40,8 +40,10 @@ export interface NotifyStatement {
 export type NotifyExecutor = (channels: string[], payloads: string[]) => Promise<void> | NotifyStatement;
 
 interface Pending {
-  readonly channel: string;
-  readonly payload: string;
+  /** One channel, or one per payload for an event sent as fragments. */
+  readonly channel: string | readonly string[];
+  /** One payload, or the fragments of one event, which must share one statement, in order. */
+  readonly payload: string | readonly string[];
   /** `performance.now()` after which the caller is answered without waiting any longer. */
   readonly deadline: number;
   readonly resolve: () => void;
@@ -69,7 +71,7 @@ interface Batch {
 export interface NotifyBatcherOptions {
   /** Statements in flight at once (one per NOTIFY connection). @default 2 */
   readonly maxInFlight?: number;
-  /** Most events in one statement. @default 1000 */
+  /** Most NOTIFYs in one statement (each fragment of a large event counts). @default 1000 */
   readonly maxBatch?: number;
   /** Most payload characters in one statement. @default 4_000_000 */
   readonly maxBatchChars?: number;
@@ -163,16 +165,17 @@ export class NotifyBatcher {
   }
 
   /**
-   * Queues one NOTIFY.
+   * Queues one NOTIFY, or several that must commit together and stay consecutive (the fragments
+   * of one event): they always share one statement, in the order given.
    *
-   * @param channel The channel.
-   * @param payload The payload.
+   * @param channel The channel, or one per payload.
+   * @param payload The payload, or the payloads in order.
    * @returns Resolves when the statement carrying it committed; rejects with
    *   {@link BusUnavailableError} when it was refused, not sent in time or the queue is full,
    *   with {@link PublishOutcomeUnknownError} when it was sent and not answered in time, or with
    *   the executor's error when the statement failed.
    */
-  publish(channel: string, payload: string): Promise<void> {
+  publish(channel: string | readonly string[], payload: string | readonly string[]): Promise<void> {
     if (this.pending >= this.#maxPending) {
       return Promise.reject(
         new BusUnavailableError(
@@ -212,7 +215,18 @@ export class NotifyBatcher {
     while (this.#inFlight.size < this.#maxInFlight && this.#queue.length > 0) {
       const items = this.#take();
       const sentAt = performance.now();
-      const result = this.#execute(items.map((p) => p.channel), items.map((p) => p.payload));
+      const channels: string[] = [];
+      const payloads: string[] = [];
+      for (const p of items) {
+        if (typeof p.payload === "string") {
+          channels.push(p.channel as string);
+          payloads.push(p.payload);
+        } else {
+          channels.push(...p.channel as readonly string[]);
+          payloads.push(...p.payload);
+        }
+      }
+      const result = this.#execute(channels, payloads);
       const statement: NotifyStatement = "done" in result ? result : { done: result, sent: () => true, withdraw() {} };
       const batch: Batch = { items, sentAt, statement };
       this.#inFlight.add(batch);
@@ -235,12 +249,21 @@ export class NotifyBatcher {
     }
   }
 
+  /** The publishes of the next statement: at least one, then as many as the limits allow. */
   #take(): Pending[] {
     let count = 0;
+    let rows = 0;
     let chars = 0;
-    while (count < this.#queue.length && count < this.#maxBatch) {
-      chars += this.#queue[count].payload.length;
-      if (count > 0 && chars > this.#maxBatchChars) break;
+    while (count < this.#queue.length) {
+      const { payload } = this.#queue[count];
+      if (typeof payload === "string") {
+        rows++;
+        chars += payload.length;
+      } else {
+        rows += payload.length;
+        for (const part of payload) chars += part.length;
+      }
+      if (count > 0 && (rows > this.#maxBatch || chars > this.#maxBatchChars)) break;
       count++;
     }
     return this.#queue.splice(0, count);

@@ -12,6 +12,9 @@ import postgres from "postgres";
 import { backoff as defaultBackoff } from "../backoff.ts";
 import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "../bus.ts";
 import { allChannels, channelFor, decodeEnvelope, type Envelope } from "../envelope.ts";
+import { FRAGMENT_CHANNEL, FragmentAssembler, splitEnvelope } from "../fragments.ts";
+import { isValidTopic } from "../../topic.ts";
+import { utf8Length } from "../../utf8.ts";
 import { NotifyBatcher, type NotifyStatement } from "./notify_batcher.ts";
 import { classifyNotifyError } from "./notify_outcome.ts";
 import { alterSystemMaxNotify, startQueueWatch } from "./maintenance.ts";
@@ -89,6 +92,16 @@ export interface PostgresBusOptions {
   readonly publishTimeout?: number;
   /** Publishes waiting for the database at once (`maxPendingPublishes`); more are refused. @default 10000 */
   readonly maxPendingPublishes?: number;
+  /**
+   * Largest NOTIFY payload in UTF-8 bytes (`maxNotifyBytes`); a larger envelope is sent as
+   * fragments. @default 7900
+   */
+  readonly maxNotifyBytes?: number;
+  /**
+   * Largest envelope this instance rebuilds from fragments (`maxEventBytes`); a larger one is
+   * dropped and its topic's subscribers get a gap. @default 1048576
+   */
+  readonly maxEventBytes?: number;
   /** Milliseconds between liveness pings (tests shorten it). @default 2000 */
   readonly pingInterval?: number;
   /** Milliseconds without a ping coming back before the bus declares a stall. @default 5000 */
@@ -129,6 +142,11 @@ export class PostgresBus implements Bus {
   #notifySql: Sql;
   #warnings: readonly string[] = [];
   readonly #batcher: NotifyBatcher;
+  readonly #maxNotifyBytes: number;
+  readonly #assembler: FragmentAssembler;
+  /** Events this bus sent as fragments, and the fragments they took. */
+  #fragmentedSent = 0;
+  #fragmentsSent = 0;
   readonly #backoff: (attempt: number) => number;
   readonly #pingInterval: number;
   readonly #livenessTimeout: number;
@@ -162,6 +180,13 @@ export class PostgresBus implements Bus {
     this.#backoff = options.backoff ?? defaultBackoff;
     this.#pingInterval = options.pingInterval ?? PING_INTERVAL;
     this.#livenessTimeout = options.livenessTimeout ?? LIVENESS_TIMEOUT;
+    this.#maxNotifyBytes = options.maxNotifyBytes ?? 7900;
+    this.#assembler = new FragmentAssembler(options.maxEventBytes ?? 1_048_576, (topic, reason) => {
+      this.#options.logger.warn(`ssepg: dropped a large event: ${reason}`);
+      // A topic named by a malformed header is not trusted to pick subscribers.
+      if (topic !== undefined && isValidTopic(topic)) this.#handlers?.gap(topic);
+      else this.#handlers?.gap();
+    });
     const publishTimeout = options.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
     this.#statementStallTimeout = Math.max(this.#livenessTimeout, publishTimeout);
     this.#common = {
@@ -264,7 +289,7 @@ export class PostgresBus implements Bus {
 
   async #listenAll(): Promise<void> {
     const sql = this.#listenSql;
-    const statement = [...this.#channels, this.#pingChannel].map((c) => `LISTEN "${c}"`).join("; ");
+    const statement = [...this.#channels, FRAGMENT_CHANNEL, this.#pingChannel].map((c) => `LISTEN "${c}"`).join("; ");
     let timer: ReturnType<typeof setTimeout> | undefined;
     let hung = false;
     const timedOut = new Promise<never>((_, reject) => {
@@ -288,11 +313,37 @@ export class PostgresBus implements Bus {
   }
 
   #onNotify(channel: string, payload: string): void {
+    if (channel === FRAGMENT_CHANNEL) {
+      this.#lastNotificationAt = Date.now();
+      this.#onFragment(payload);
+      return;
+    }
+    // One transaction's notifications arrive together: anything between two fragments of a set
+    // means the set's other fragments are not coming.
+    if (this.#assembler.open) this.#assembler.interrupt();
     if (channel === this.#pingChannel) {
       this.#lastPongAt = performance.now();
       return;
     }
     this.#lastNotificationAt = Date.now();
+    this.#deliver(payload);
+  }
+
+  #onFragment(payload: string): void {
+    const assembled = this.#assembler.accept(payload);
+    if (assembled === undefined) return;
+    const envelope = decodeEnvelope(assembled.text);
+    if (!envelope || envelope.id !== assembled.id || envelope.topic !== assembled.topic) {
+      this.#options.logger.warn(
+        `ssepg: dropped a large event whose fragments do not hold a valid envelope (event ${assembled.id})`,
+      );
+      if (isValidTopic(assembled.topic)) this.#handlers?.gap(assembled.topic);
+      return;
+    }
+    this.#handlers?.event(envelope);
+  }
+
+  #deliver(payload: string): void {
     const envelope = decodeEnvelope(payload);
     if (!envelope) {
       this.#options.logger.warn(
@@ -305,6 +356,8 @@ export class PostgresBus implements Bus {
 
   #onListenClosed(): void {
     if (this.#closing || !this.#handlers) return;
+    // The rest of a set being rebuilt is gone; the gap after the reconnect tells every subscriber.
+    this.#assembler.interrupt(false);
     if (this.#connected) {
       this.#options.logger.warn("ssepg: LISTEN connection lost; reconnecting");
       // Not sent yet, so safe to refuse: none of them is answered 200 while nothing listens.
@@ -370,6 +423,7 @@ export class PostgresBus implements Bus {
   #stalled(reason: string): void {
     this.#options.logger.warn(`ssepg: the database connection stalled (${reason}); reconnecting`);
     this.#connected = false;
+    this.#assembler.interrupt(false);
     this.#batcher.failQueued(new BusUnavailableError(`The database connection stalled (${reason})`));
     this.#replaceListenSql();
     this.#replaceNotifySql();
@@ -432,7 +486,20 @@ export class PostgresBus implements Bus {
     // would learn of it only as a gap: refuse rather than answer 200 for it.
     if (!this.#connected) throw new BusUnavailableError("The LISTEN connection is down");
     try {
-      await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload);
+      // Most payloads are far below the limit: measure UTF-8 only when characters might not fit.
+      if (payload.length * 3 > this.#maxNotifyBytes && utf8Length(payload) > this.#maxNotifyBytes) {
+        const fragments = splitEnvelope(
+          payload,
+          envelope.id ?? crypto.randomUUID(),
+          envelope.topic,
+          this.#maxNotifyBytes,
+        );
+        this.#fragmentedSent++;
+        this.#fragmentsSent += fragments.length;
+        await this.#batcher.publish(fragments.map(() => FRAGMENT_CHANNEL), fragments);
+      } else {
+        await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload);
+      }
     } catch (error) {
       throw classifyNotifyError(error);
     }
@@ -493,6 +560,11 @@ export class PostgresBus implements Bus {
     return this.#queueUsage;
   }
 
+  /** Characters held for a large event being rebuilt from its fragments. */
+  get heldBytes(): number {
+    return this.#assembler.heldChars;
+  }
+
   status(): BusStatus {
     return {
       kind: "postgres",
@@ -504,6 +576,13 @@ export class PostgresBus implements Bus {
       notifyEvents: this.#batcher.events,
       notifyBatchSizes: this.#batcher.batchSizes,
       warnings: this.#warnings,
+      fragments: {
+        eventsSent: this.#fragmentedSent,
+        sent: this.#fragmentsSent,
+        eventsReceived: this.#assembler.completed,
+        discarded: this.#assembler.discarded,
+        heldBytes: this.#assembler.heldChars,
+      },
     };
   }
 
