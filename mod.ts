@@ -20,6 +20,7 @@ export { createSsepg } from "./src/service/create.ts";
 export type { Ssepg, SsepgOptions } from "./src/service/create.ts";
 export type { SubscribeOptions } from "./src/service/subscribe.ts";
 export type { Authorize, AuthorizeRequest } from "./src/http/target.ts";
+export type { JwtClaims } from "./src/http/jwt/verifier.ts";
 export type { HonoApp } from "./src/http/hono.ts";
 export type { Handler } from "./src/http/handler.ts";
 export type { BodyReader, HeaderLookup, RequestHead } from "./src/http/request_head.ts";

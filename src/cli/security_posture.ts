@@ -23,7 +23,20 @@ import type { Config } from "../config/config.ts";
 export function securityPosture(config: Config): string[] {
   const good: string[] = [];
   const warn: string[] = [];
-  if (config.publishToken && config.listenToken) good.push("Full authentication enabled (publish + subscribe)");
+  const jwt = config.jwtSecret || config.jwtPublicKey || config.jwtJwksUrl;
+  if (jwt) {
+    const keys = [config.jwtSecret && "secret", config.jwtPublicKey && "public key", config.jwtJwksUrl && "JWKS"];
+    good.push(
+      `JWT authorization enabled (${keys.filter(Boolean).join(" + ")}): every publish and stream needs a token`,
+    );
+    if (config.healthPort === undefined) good.push("Topic names in health hidden from requests without full access");
+    if (config.jwtSecret && new TextEncoder().encode(config.jwtSecret).byteLength < 32) {
+      warn.push("jwtSecret is shorter than 32 bytes (HS256 wants at least 256 bits)");
+    }
+    if (config.jwtCookie && config.corsOrigins?.includes("*")) {
+      warn.push("jwtCookie with CORS origin *: browsers send no cookies cross-origin without listed origins");
+    }
+  } else if (config.publishToken && config.listenToken) good.push("Full authentication enabled (publish + subscribe)");
   else {
     if (config.publishToken) good.push("Publish authentication enabled");
     else warn.push("Publish endpoints are UNAUTHENTICATED");

@@ -67,8 +67,13 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
     // The config resolved above, handed on as it is: it is not parsed again.
     server = await serve({ config, logger: stderrLogger });
   } catch (error) {
-    io.stderr(`ssepg: cannot start: ${(error as Error).message}`);
     await embedded?.stop();
+    // A JWT public key is checked when it is imported, which happens as the server starts.
+    if (error instanceof ConfigError) {
+      io.stderr(`ssepg: ${error.message}`);
+      return 2;
+    }
+    io.stderr(`ssepg: cannot start: ${(error as Error).message}`);
     return 1;
   }
 

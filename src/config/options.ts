@@ -123,6 +123,106 @@ function bearerTokenRule(v: string): string | undefined {
 }
 
 /**
+ * The JWT signature algorithms ssepg verifies: HMAC with `jwtSecret`, the rest with
+ * `jwtPublicKey` or `jwtJwksUrl`. `none` is not among them and never will be.
+ *
+ * @example
+ * ```ts
+ * import { JWT_ALGORITHMS } from "./options.ts";
+ * JWT_ALGORITHMS.includes("ES256"); // true
+ * ```
+ */
+export const JWT_ALGORITHMS: readonly string[] = Object.freeze([
+  "HS256",
+  "HS384",
+  "HS512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+]);
+
+const JWT_KEY_OPTIONS = "jwtSecret, jwtPublicKey or jwtJwksUrl";
+
+/** A JWT option other than a key means nothing without a key to verify with. */
+function needsJwtKey(c: Readonly<Record<string, unknown>>): string | undefined {
+  return c.jwtSecret || c.jwtPublicKey || c.jwtJwksUrl ? undefined : `set only with ${JWT_KEY_OPTIONS}`;
+}
+
+/**
+ * The text of `jwtPublicKey` as env variables often carry it: `\\n` escapes stand for line
+ * breaks, so a key pasted on one line works.
+ *
+ * @param v The option's value.
+ * @returns The PEM text with real line breaks.
+ *
+ * @example
+ * ```ts
+ * import { pemText } from "./options.ts";
+ * pemText("-----BEGIN PUBLIC KEY-----\\nMFkw…"); // "-----BEGIN PUBLIC KEY-----" + line break + "MFkw…"
+ * ```
+ */
+export function pemText(v: string): string {
+  return v.includes("\\n") ? v.replaceAll("\\n", "\n") : v;
+}
+
+/**
+ * The framing of a PEM public key; whether the key itself is usable is checked when it is
+ * imported at startup. A private key is refused here, before anything could echo it.
+ */
+function publicKeyRule(v: string): string | undefined {
+  const text = pemText(v).trim();
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return "a public key, not a private key";
+  if (/-----BEGIN RSA PUBLIC KEY-----/.test(text)) {
+    return "an SPKI public key (-----BEGIN PUBLIC KEY-----), not PKCS#1: convert it with " +
+      "`openssl rsa -RSAPublicKey_in -in key.pem -pubout`";
+  }
+  const match = /^-----BEGIN (PUBLIC KEY|CERTIFICATE)-----([A-Za-z0-9+/=\s]+)-----END \1-----$/.exec(text);
+  return match && match[2].replace(/\s/g, "").length >= 16
+    ? undefined
+    : "a PEM public key (-----BEGIN PUBLIC KEY-----) or X.509 certificate of an RSA, EC or Ed25519 key";
+}
+
+function jwksUrlRule(v: string): string | undefined {
+  try {
+    const url = new URL(v);
+    if (url.protocol === "https:" || url.protocol === "http:") return undefined;
+  } catch {
+    // Not a URL at all: the same answer.
+  }
+  return "an http(s):// URL of a JSON Web Key Set";
+}
+
+function algorithmsRule(v: string, c: Readonly<Record<string, unknown>>): string | undefined {
+  const names = v.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  const allowed = `a comma list of ${JWT_ALGORITHMS.join(", ")}`;
+  if (names.length === 0) return allowed;
+  for (const name of names) {
+    if (name.toLowerCase() === "none") return `${allowed} (never none: unsigned tokens are always refused)`;
+    if (!JWT_ALGORITHMS.includes(name)) return allowed;
+    const hmac = name.startsWith("HS");
+    if (hmac && !c.jwtSecret) return `${allowed}, each with its key: ${name} needs jwtSecret`;
+    if (!hmac && !c.jwtPublicKey && !c.jwtJwksUrl) {
+      return `${allowed}, each with its key: ${name} needs jwtPublicKey or jwtJwksUrl`;
+    }
+  }
+  return needsJwtKey(c);
+}
+
+/** A cookie name is an HTTP token (RFC 6265). */
+function cookieRule(v: string, c: Readonly<Record<string, unknown>>): string | undefined {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(v)) return "a cookie name (letters, digits and !#$%&'*+-.^_`|~)";
+  return needsJwtKey(c);
+}
+
+/**
  * Every option, in help order, keyed by its config field name: the one place an option is
  * declared. The doc comment of each key is what editors show for that field of {@link Config};
  * `help` is the shorter `--help` line. Rules spell out their types because the package's public
@@ -325,6 +425,84 @@ export const OPTION_TABLE = {
     default: undefined,
     group: "security",
     help: "allowed CORS origins: * or a comma list",
+  },
+  /**
+   * HMAC key for JWTs (HS256/384/512): the variable's UTF-8 bytes, as Mercure takes it. Tokens
+   * granting topics in their `ssepg` claim are accepted beside the static tokens.
+   */
+  jwtSecret: {
+    flag: "--jwt-secret",
+    env: "SSEPG_JWT_SECRET",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "HMAC key of JWTs (HS256/384/512), its UTF-8 bytes",
+    secret: true,
+  },
+  /**
+   * PEM public key (or X.509 certificate) for RS*, PS*, ES* or EdDSA JWTs; `\n` escapes allowed.
+   * With `jwtJwksUrl` too, tokens naming a key id (`kid`) are checked against the JWKS.
+   */
+  jwtPublicKey: {
+    flag: "--jwt-public-key",
+    env: "SSEPG_JWT_PUBLIC_KEY",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "PEM public key of JWTs (RSA, EC or Ed25519; \\n escapes allowed)",
+    rule: publicKeyRule,
+    // Not a credential, but a private key pasted by mistake must never reach a log.
+    secret: true,
+  },
+  /** URL of a JSON Web Key Set: fetched, cached, refreshed when a token names an unknown key. */
+  jwtJwksUrl: {
+    flag: "--jwt-jwks-url",
+    env: "SSEPG_JWT_JWKS_URL",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "JWKS URL of JWT keys (cached, refreshed on an unknown kid)",
+    rule: jwksUrlRule,
+  },
+  /** Comma list of accepted JWT algorithms; unset accepts those of the configured keys. */
+  jwtAlgorithms: {
+    flag: "--jwt-algorithms",
+    env: "SSEPG_JWT_ALGORITHMS",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "accepted JWT algorithms, comma list (default: those of the configured keys; never none)",
+    rule: algorithmsRule,
+  },
+  /** Required `aud` of JWTs; unset accepts any. */
+  jwtAudience: {
+    flag: "--jwt-audience",
+    env: "SSEPG_JWT_AUDIENCE",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "required aud claim of JWTs",
+    rule: (_v: string, c: Readonly<Record<string, unknown>>): string | undefined => needsJwtKey(c),
+  },
+  /** Required `iss` of JWTs; unset accepts any. */
+  jwtIssuer: {
+    flag: "--jwt-issuer",
+    env: "SSEPG_JWT_ISSUER",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "required iss claim of JWTs",
+    rule: (_v: string, c: Readonly<Record<string, unknown>>): string | undefined => needsJwtKey(c),
+  },
+  /** Name of a cookie that carries the JWT of streams (for `EventSource`, which sends no headers). */
+  jwtCookie: {
+    flag: "--jwt-cookie",
+    env: "SSEPG_JWT_COOKIE",
+    kind: "string",
+    default: undefined,
+    group: "security",
+    help: "cookie carrying the JWT of streams (EventSource with withCredentials)",
+    rule: cookieRule,
   },
   /** Keep-alive comment interval when nothing else was sent. */
   keepAlive: {

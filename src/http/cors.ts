@@ -19,10 +19,13 @@ export const EXPOSED_HEADERS = "Retry-After, WWW-Authenticate";
  *
  * An allowed origin is echoed (or `*` when every origin is allowed); a preflight
  * (`OPTIONS` with `Access-Control-Request-Method`) also gets the allowed methods and headers.
- * Responses that echo an origin vary by it.
+ * Responses that echo an origin vary by it. With `credentials`, an echoed origin also gets
+ * `Access-Control-Allow-Credentials: true` (cookies, `EventSource` with `withCredentials`);
+ * `*` never does, as browsers refuse credentials with a wildcard.
  *
  * @param request The request (its `Origin` and preflight headers).
  * @param origins `corsOrigins`: `["*"]`, a list of lower-case origins, or undefined.
+ * @param credentials Whether listed origins may send cookies (`jwtCookie` is set).
  * @returns Headers to add; empty when CORS is off or the origin is not allowed.
  *
  * @example
@@ -36,6 +39,7 @@ export const EXPOSED_HEADERS = "Retry-After, WWW-Authenticate";
 export function corsHeaders(
   request: Pick<RequestHead, "method" | "headers">,
   origins: readonly string[] | undefined,
+  credentials = false,
 ): Record<string, string> {
   if (!origins) return {};
   const origin = request.headers.get("origin");
@@ -46,7 +50,10 @@ export function corsHeaders(
     "Access-Control-Allow-Origin": any ? "*" : origin,
     "Access-Control-Expose-Headers": EXPOSED_HEADERS,
   };
-  if (!any) headers.Vary = "Origin";
+  if (!any) {
+    headers.Vary = "Origin";
+    if (credentials) headers["Access-Control-Allow-Credentials"] = "true";
+  }
   if (request.method === "OPTIONS" && request.headers.get("access-control-request-method") !== null) {
     headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS;
     headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS;

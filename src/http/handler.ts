@@ -1,15 +1,15 @@
 /**
  * The one request pipeline: every adapter turns its runtime's request into a
  * {@link RequestHead} and calls the handler made here, for every route. Routing, methods,
- * authentication, the `authorize` hook, draining, problems and CORS are decided here and
- * nowhere else.
+ * authentication (static tokens and JWTs, see {@link Access}), the `authorize` hook, draining,
+ * problems and CORS are decided here and nowhere else.
  *
  * @module
  */
 
 import { RESERVED_EVENT_NAMES } from "../sse/frame.ts";
 import { invalidTopicDetail, parseTopicList } from "../topic.ts";
-import { requireToken } from "./auth.ts";
+import { Access } from "./access.ts";
 import { corsHeaders } from "./cors.ts";
 import { hostProblem } from "./host.ts";
 import { healthReply, metricsReply } from "./observe.ts";
@@ -49,6 +49,11 @@ export interface HandlerOptions {
   readonly health: boolean;
   /** The library's check after the tokens. */
   readonly authorize?: Authorize | undefined;
+  /**
+   * Who may publish and subscribe, shared by an instance's handlers (it holds the JWT cache).
+   * @default the static tokens of `target.config`, without JWTs
+   */
+  readonly access?: Access | undefined;
 }
 
 /**
@@ -74,6 +79,10 @@ export function createHandler(target: HttpTarget, options: HandlerOptions): Hand
   const { config } = target;
   const table: RouteTable = { basePath: config.basePath, healthz: config.healthz, ...options };
   const origins = config.corsOrigins;
+  const access = options.access ?? new Access(config, undefined);
+  // Credentialed CORS (cookies) only for listed origins: browsers refuse it with `*` anyway,
+  // and echoing any origin with credentials would let every site read a user's streams.
+  const credentials = config.jwtCookie !== undefined;
   return async (head) => {
     let reply: Reply;
     try {
@@ -81,20 +90,21 @@ export function createHandler(target: HttpTarget, options: HandlerOptions): Hand
       if (badHost) throw badHost;
       const route = matchRoute(table, head.path);
       if (route === undefined) throw notFound(head);
-      reply = await answer(target, options.authorize, route, head);
+      reply = await answer(target, options, access, route, head);
     } catch (error) {
       if (!(error instanceof HttpProblem)) {
         target.logger.error(`ssepg: unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
       }
       reply = (error instanceof HttpProblem ? error : internalProblem()).toReply();
     }
-    return origins ? withHeaders(reply, corsHeaders(head, origins)) : reply;
+    return origins ? withHeaders(reply, corsHeaders(head, origins, credentials)) : reply;
   };
 }
 
 async function answer(
   target: HttpTarget,
-  authorize: Authorize | undefined,
+  options: HandlerOptions,
+  access: Access,
   route: Route,
   head: RequestHead,
 ): Promise<Reply> {
@@ -105,7 +115,11 @@ async function answer(
     case "livez":
     case "readyz":
       if (method !== "GET" && method !== "HEAD") throw notAllowed(method, READ_METHODS);
-      if (route.kind === "health") return healthReply(target, head);
+      if (route.kind === "health") {
+        // Topic names are often user ids: on the main port they are shown only to a request that
+        // could subscribe to every topic anyway. The health port is the operators' and shows all.
+        return healthReply(target, head, !options.topics || await access.seesTopicNames(head));
+      }
       return route.kind === "metrics" ? metricsReply(target) : probeReply(target, route.kind);
     case "topics":
       if (method === "OPTIONS") return { status: 204, headers: { Allow: TOPIC_METHODS }, body: null };
@@ -115,14 +129,15 @@ async function answer(
       const action = method === "POST" ? "publish" : method === "GET" || method === "HEAD" ? "listen" : undefined;
       if (action === undefined) throw notAllowed(method, TOPIC_METHODS);
       const topics = topicsOf(route.segment, action);
-      const { config } = target;
-      if (action === "publish") requireToken(head, config.publishToken, false, action);
-      else requireToken(head, config.listenToken, config.allowQueryToken, action);
-      if (authorize && !await authorize(head, topics, action)) {
+      const grant = await access.check(head, action, topics);
+      const authorize = options.authorize;
+      if (authorize && !await authorize(head, topics, action, grant.claims)) {
         throw new HttpProblem(403, "forbidden", "Forbidden", `Not allowed to ${action} on ${topics.join(",")}`);
       }
       if (target.draining) throw drainingProblem();
-      return action === "publish" ? publishReply(target, topics[0], head) : streamReply(target, topics, head);
+      return action === "publish"
+        ? publishReply(target, topics[0], head)
+        : streamReply(target, topics, head, grant.expiresAt);
     }
   }
 }

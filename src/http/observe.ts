@@ -36,10 +36,11 @@ export const MAX_HEALTH_TOPICS = 10_000;
 /**
  * The health reply: 200 when `ok`, 503 when `degraded`; `topics[]` lists the
  * {@link DEFAULT_HEALTH_TOPICS} busiest topics, or `?limit=N` of them (at most
- * {@link MAX_HEALTH_TOPICS}).
+ * {@link MAX_HEALTH_TOPICS}), or none when the request may not see topic names.
  *
  * @param target The instance.
  * @param head The request (for `?limit=`).
+ * @param showTopics False to leave `topics[]` empty (the totals stay).
  * @returns The JSON reply.
  * @throws {HttpProblem} 400 for a limit that is not a whole number.
  *
@@ -52,7 +53,7 @@ export const MAX_HEALTH_TOPICS = 10_000;
  * await svc.close();
  * ```
  */
-export function healthReply(target: HttpTarget, head: RequestHead): PlainReply {
+export function healthReply(target: HttpTarget, head: RequestHead, showTopics = true): PlainReply {
   const limitText = queryParam(head, "limit");
   let limit = DEFAULT_HEALTH_TOPICS;
   if (limitText !== null) {
@@ -66,7 +67,7 @@ export function healthReply(target: HttpTarget, head: RequestHead): PlainReply {
     }
     limit = Math.min(Number(limitText), MAX_HEALTH_TOPICS);
   }
-  const report = target.health(limit);
+  const report = target.health(showTopics ? limit : 0);
   return {
     status: report.status === "ok" ? 200 : 503,
     headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },

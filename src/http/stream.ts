@@ -21,12 +21,26 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 const GZIP_HEADERS = Object.freeze({ ...STREAM_HEADERS, "Content-Encoding": "gzip" });
 
 /**
+ * The comment that ends a stream when its token expires.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_EXPIRED } from "./stream.ts";
+ * TOKEN_EXPIRED; // "token expired" (sent as ": token expired")
+ * ```
+ */
+export const TOKEN_EXPIRED = "token expired";
+
+/**
  * The stream reply for checked topics: gzip when the client accepts it, resuming after
  * `Last-Event-ID` (or `?lastEventId=`). A HEAD gets the headers and opens no subscription.
+ * A stream allowed by a token that expires ends then, with `: token expired`, so that no access
+ * outlives its token: the client reconnects with a fresh one and resumes by `Last-Event-ID`.
  *
  * @param target The instance.
  * @param topics The normalised topics, the caller authenticated and authorized.
  * @param head The request.
+ * @param expiresAt Epoch ms at which the stream's access ends; Infinity for never.
  * @returns The reply; its stream starts when the adapter attaches a writer.
  * @throws {HttpProblem} 503 `too-many-topics` (with `Retry-After`) when the stream needs new
  *   topic states at `maxTopics` and no idle topic can make room.
@@ -41,7 +55,12 @@ const GZIP_HEADERS = Object.freeze({ ...STREAM_HEADERS, "Content-Encoding": "gzi
  * await svc.close();
  * ```
  */
-export function streamReply(target: HttpTarget, topics: readonly string[], head: RequestHead): Reply {
+export function streamReply(
+  target: HttpTarget,
+  topics: readonly string[],
+  head: RequestHead,
+  expiresAt: number = Infinity,
+): Reply {
   const gzip = target.gzipAvailable && acceptsGzip(head.headers.get("accept-encoding"));
   const headers = gzip ? GZIP_HEADERS : STREAM_HEADERS;
   if (head.method === "HEAD") return { status: 200, headers, body: null };
@@ -50,6 +69,7 @@ export function streamReply(target: HttpTarget, topics: readonly string[], head:
   // The stream subscribes only once the adapter attaches its writer, after the headers: ask
   // now, while a refusal can still be a 503. (A race lost at attach ends the stream at once.)
   if (!stream.canSubscribe()) throw topicLimitProblem();
+  if (expiresAt !== Infinity) stream.endAt(expiresAt, TOKEN_EXPIRED);
   return { status: 200, headers, stream };
 }
 

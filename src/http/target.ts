@@ -9,6 +9,7 @@ import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
 import type { EventStream } from "../sse/event_stream.ts";
 import type { HealthReport } from "./health.ts";
+import type { JwtClaims } from "./jwt/verifier.ts";
 import type { RequestHead } from "./request_head.ts";
 
 /**
@@ -58,17 +59,22 @@ export type AuthorizeRequest = Omit<RequestHead, "body">;
 
 /**
  * A check after the tokens: return false to refuse with 403, or throw an `HttpProblem` for
- * another answer. Called for every publish and every stream, with the normalised topics.
+ * another answer. Called for every publish and every stream, with the normalised topics, and
+ * with the verified claims when a JWT allowed the request (undefined for a static token or
+ * open access).
  *
  * @example
  * ```ts
  * import type { Authorize } from "./target.ts";
  * const onlyOwnTopics: Authorize = (request, topics) =>
  *   topics.every((t) => t.startsWith(`user-${request.headers.get("x-user-id")}-`));
+ * const bySubject: Authorize = (_request, topics, _action, claims) =>
+ *   claims === undefined || topics.every((t) => t.startsWith(`user-${claims.sub}-`));
  * ```
  */
 export type Authorize = (
   request: AuthorizeRequest,
   topics: readonly string[],
   action: "publish" | "listen",
+  claims?: JwtClaims | undefined,
 ) => boolean | Promise<boolean>;

@@ -12,6 +12,7 @@ import type { Bus } from "../bus/bus.ts";
 import { createBus } from "../bus/create_bus.ts";
 import { type Config, type ConfigInput, resolveConfig } from "../config/config.ts";
 import type { SsepgEvent } from "../dispatcher/event.ts";
+import { Access } from "../http/access.ts";
 import { createHandler } from "../http/handler.ts";
 import type { HealthReport } from "../http/health.ts";
 import { attachToHono, type HonoApp } from "../http/hono.ts";
@@ -20,6 +21,7 @@ import type { RequestHead } from "../http/request_head.ts";
 import { LIVEZ_PATH, METRICS_PATH, READYZ_PATH } from "../http/routes.ts";
 import type { Authorize } from "../http/target.ts";
 import { fetchHandler } from "../http/web.ts";
+import { JwtVerifier } from "../http/jwt/verifier.ts";
 import { type Logger, stderrLogger } from "../log.ts";
 import { normalizeTopic } from "../topic.ts";
 import { Instance } from "./instance.ts";
@@ -49,7 +51,7 @@ export interface SsepgOptions extends ConfigInput {
   /**
    * A check after the tokens: return false to refuse with 403, or throw an `HttpProblem` for
    * another answer. Called for every publish and every stream, on every adapter, with the
-   * normalised topics.
+   * normalised topics and, when a JWT allowed the request, its verified claims.
    */
   readonly authorize?: Authorize;
 }
@@ -104,7 +106,8 @@ export interface Ssepg {
  *
  * @param options Config fields (see the options table in the README) and library-only options.
  * @returns The running instance.
- * @throws {ConfigError} for a bad option; the database's error when it cannot LISTEN.
+ * @throws {ConfigError} for a bad option (a JWT public key that cannot be imported too); the
+ *   database's error when it cannot LISTEN.
  *
  * @example
  * ```ts
@@ -119,10 +122,16 @@ export interface Ssepg {
 export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
   const { logger = stderrLogger, bus, runtime, authorize, config: resolved, ...input } = options;
   const config = resolved ?? resolveConfig({ overrides: input });
+  // Keys are imported before the bus connects: a key that cannot be used stops the start early.
+  const verifier = await JwtVerifier.create(config, {
+    jwks: { onError: (message) => logger.warn(`ssepg: ${message}`) },
+  });
+  verifier?.prefetch();
+  const access = new Access(config, verifier);
   const instance = new Instance(config, bus ?? createBus(config, logger), logger, runtime ?? detectRuntime());
   await instance.start();
   const healthOnMain = config.healthPort === undefined;
-  const handle = createHandler(instance, { topics: true, health: healthOnMain, authorize });
+  const handle = createHandler(instance, { topics: true, health: healthOnMain, authorize, access });
   const handleHealth = createHandler(instance, { topics: false, health: true });
   const fetch = fetchHandler(handle);
   return {

@@ -25,6 +25,9 @@ import { compressConstant, type CompressedFrame, compressFrame, type Deflate, Gz
  */
 export const DROP_GRACE_MS = 5_000;
 
+/** The longest delay `setTimeout` honours: longer ones fire at once (Deno, Bun and Node alike). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * What one stream needs to know.
  *
@@ -136,6 +139,11 @@ export class EventStream {
   #ended = false;
   /** Dropped by the dispatcher: end at the next drain, or cut off after the grace time. */
   #cutTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When and with which comment the stream ends (its token expires); see endAt(). */
+  #deadline: { at: number; comment: Uint8Array } | undefined;
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The deadline passed: the final comment goes out at the next chance, nothing else. */
+  #expired = false;
   readonly #gzip: GzipStream | undefined;
 
   /**
@@ -179,7 +187,69 @@ export class EventStream {
     this.#subscriber = subscriber;
     this.#control.push(encodeRetry(this.#options.retry), encodeComment(`listening ${this.#options.topics.join(",")}`));
     if (gap) this.#pushGap(this.#options.lastEventId);
-    this.resume();
+    this.#armDeadline();
+    if (!this.#ended) this.resume();
+  }
+
+  /**
+   * Ends the stream at `at` (epoch ms): what the writer already took stays delivered, then
+   * `: <comment>` and a clean end, so that the client reconnects (with a fresh token) and
+   * resumes after the last id it saw. Events not yet written are not sent: they wait in the
+   * ring for that resume. The timer goes when the stream ends earlier. Call before or after
+   * {@link EventStream.attach}; a later call replaces the deadline.
+   *
+   * @param at Epoch ms at which the stream ends.
+   * @param comment The final comment, without `: ` (one line).
+   *
+   * @example
+   * ```ts
+   * import { Dispatcher } from "../dispatcher/dispatcher.ts";
+   * import { EventStream } from "./event_stream.ts";
+   * const dispatcher = new Dispatcher({ ringCapacity: 16, clientBuffer: 8, keepAlive: 15_000, topicIdleTimeout: 60_000 });
+   * const stream = new EventStream(dispatcher, { topics: ["alpha"], retry: 5000 });
+   * stream.endAt(Date.now() + 60_000, "token expired");
+   * stream.attach({ write: () => true, end() {}, destroy() {} });
+   * stream.cancel(); // clears the timer
+   * dispatcher.close();
+   * ```
+   */
+  endAt(at: number, comment: string): void {
+    this.#deadline = { at, comment: encodeComment(comment) };
+    if (this.#writer) this.#armDeadline();
+  }
+
+  #armDeadline(): void {
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    const deadline = this.#deadline;
+    if (!deadline || this.#ended) return;
+    const left = deadline.at - Date.now();
+    if (left <= 0) return this.#expire();
+    // Timers fire at once beyond 2^31-1 ms (24.8 days) on every runtime: wait in steps.
+    this.#deadlineTimer = setTimeout(() => this.#armDeadline(), Math.min(left, MAX_TIMER_MS));
+  }
+
+  #expire(): void {
+    if (this.#ended) return;
+    this.#expired = true;
+    // A writer that cannot take the comment now gets it when it drains (resume()); one that
+    // never drains again is cut off after the drop grace time, as a dropped subscriber is.
+    if (this.#waiting) this.#writeFinal();
+    else if (this.#cutTimer === undefined) {
+      this.#cutTimer = setTimeout(() => this.abort(), this.#options.dropGrace ?? DROP_GRACE_MS);
+    }
+  }
+
+  #writeFinal(): void {
+    if (this.#ended) return;
+    try {
+      // The preamble too, when the deadline came before the first write.
+      this.#writer!.write(this.#encode([...this.#control, this.#deadline!.comment]));
+    } catch {
+      // Closed by the runtime meanwhile: #finish() ends the rest.
+    }
+    this.#control = [];
+    this.#finish();
   }
 
   /**
@@ -197,6 +267,7 @@ export class EventStream {
 
   /** The writer drained: write what is waiting. */
   resume(): void {
+    if (this.#expired) return this.#writeFinal();
     if (this.#cutTimer !== undefined) return this.#finish();
     this.#waiting = true;
     this.#deliver();
@@ -242,7 +313,7 @@ export class EventStream {
 
   #deliver(): void {
     const sub = this.#subscriber;
-    if (!this.#waiting || this.#ended || !sub) return;
+    if (!this.#waiting || this.#ended || this.#expired || !sub) return;
     const parts: (Uint8Array | StoredEvent)[] = this.#control;
     this.#control = [];
     if (!sub.closed) {
@@ -349,6 +420,7 @@ export class EventStream {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#cutTimer);
+    clearTimeout(this.#deadlineTimer);
     if (this.#subscriber) this.#dispatcher.unsubscribe(this.#subscriber);
     this.#options.onEnd?.();
   }

@@ -20,6 +20,7 @@ import { GzipSseClient } from "../helpers/gzip_client.ts";
 import { cases, type Target } from "./suite.ts";
 import { requestTargetCases } from "./request_target.ts";
 import { edgeCases } from "./edges.ts";
+import { jwtCases } from "./jwt.ts";
 import { largeEventCases } from "./large_events.ts";
 
 const publishToken = "conformance-publish";
@@ -89,7 +90,7 @@ for (const { runtime, label, server, extra } of targets) {
         bodyTimeout,
       };
       try {
-        for (const c of [...cases, ...requestTargetCases, ...edgeCases, ...largeEventCases]) {
+        for (const c of [...cases, ...requestTargetCases, ...edgeCases, ...largeEventCases, ...jwtCases]) {
           const ok = await t.step(c.name, () => c.fn(target));
           if (!ok) console.error(`${runtime} server A stderr:\n${a.stderr().slice(-3000)}`);
         }

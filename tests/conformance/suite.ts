@@ -59,8 +59,9 @@ async function expectProblem(response: Response, status: number): Promise<void> 
   for (const field of ["type", "title", "detail"]) assert.equal(typeof body[field], "string", field);
 }
 
-async function health(base: string) {
-  const response = await fetch(`${base}/healthz`);
+/** The health report; with `token`, one that may see topic names (hidden from others when tokens are set). */
+async function health(base: string, token?: string) {
+  const response = await fetch(`${base}/healthz`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: await response.json() };
 }
 
@@ -373,7 +374,8 @@ export const cases: Case[] = [
       const client = await SseClient.open(`${t.a}/topics/${topic}/events`, { headers: lis(t) });
       await client.next();
       const count = async () =>
-        (await health(t.a)).body.topics.find((x: { topic: string }) => x.topic === topic)?.subscribers ?? 0;
+        (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) => x.topic === topic)?.subscribers ??
+          0;
       assert.equal(await count(), 1);
       await client.close();
       await waitFor(async () => (await count()) === 0, 1_000, "the subscriber to be removed");
@@ -410,7 +412,7 @@ export const cases: Case[] = [
         while (Date.now() < deadline && dropped === 0) {
           const batch = await Promise.all(Array.from({ length: 20 }, () => post(t, t.a, topic, { pad })));
           published += batch.length;
-          dropped = (await health(t.a)).body.topics.find((x: { topic: string }) =>
+          dropped = (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) =>
             x.topic === topic
           )?.dropped_clients ?? 0;
         }
@@ -418,7 +420,9 @@ export const cases: Case[] = [
         await waitFor(() => received === published, 20_000, `the fast subscriber to get all ${published} events`);
         reading = false;
         await reader;
-        const topicHealth = (await health(t.a)).body.topics.find((x: { topic: string }) => x.topic === topic);
+        const topicHealth = (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) =>
+          x.topic === topic
+        );
         assert.equal(topicHealth.subscribers, 1);
         assert.equal(topicHealth.dropped_clients, 1);
         // Reading now gets what the server had already flushed, then the end of the stream.

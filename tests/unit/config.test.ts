@@ -87,6 +87,14 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_RESUME_WAIT: "500ms",
     SSEPG_MAX_TOPICS: "5000",
     SSEPG_MAX_PENDING_PUBLISHES: "99",
+    SSEPG_JWT_SECRET: "jwt-secret",
+    SSEPG_JWT_PUBLIC_KEY:
+      "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\\n-----END PUBLIC KEY-----",
+    SSEPG_JWT_JWKS_URL: "https://auth.example/.well-known/jwks.json",
+    SSEPG_JWT_ALGORITHMS: "HS256,ES256",
+    SSEPG_JWT_AUDIENCE: "ssepg",
+    SSEPG_JWT_ISSUER: "https://auth.example",
+    SSEPG_JWT_COOKIE: "ssepg_token",
   };
   assert.equal(Object.keys(env).length, OPTIONS.length, "one variable per option");
   const c = resolveConfig({ env });
@@ -122,6 +130,13 @@ test("resolveConfig() reads every option from its environment variable", () => {
     resumeWait: 500,
     maxTopics: 5_000,
     maxPendingPublishes: 99,
+    jwtSecret: "jwt-secret",
+    jwtPublicKey: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\\n-----END PUBLIC KEY-----",
+    jwtJwksUrl: "https://auth.example/.well-known/jwks.json",
+    jwtAlgorithms: "HS256,ES256",
+    jwtAudience: "ssepg",
+    jwtIssuer: "https://auth.example",
+    jwtCookie: "ssepg_token",
   });
 });
 
