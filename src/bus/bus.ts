@@ -167,3 +167,27 @@ export class PublishOutcomeUnknownError extends Error {
     this.name = "PublishOutcomeUnknownError";
   }
 }
+
+/**
+ * The database refused this event for what it holds, not because it is unavailable: a
+ * character its encoding cannot represent (SQLSTATE class 22, e.g. `22P05` in a `LATIN1`
+ * database). Nothing of it was published, and retrying the same event will not help.
+ *
+ * @example
+ * ```ts
+ * import { EventRejectedError } from "./bus.ts";
+ * throw new EventRejectedError('character with byte sequence 0xe2 0x82 0xac in encoding "UTF8" has no equivalent in encoding "LATIN1"');
+ * ```
+ */
+export class EventRejectedError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What the database said.
+   * @param options The underlying error as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "EventRejectedError";
+  }
+}

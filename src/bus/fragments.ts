@@ -103,9 +103,10 @@ export type DiscardHandler = (topic: string | undefined, reason: string) => void
 
 /**
  * Rebuilds fragmented events as their fragments arrive. It holds at most one set at a time, and
- * at most `maxEventBytes` characters of it: since one transaction's notifications arrive
+ * at most `maxEventBytes` UTF-8 bytes of it: since one transaction's notifications arrive
  * together, a fragment of another set, an ordinary event, or a ping in between means the open
- * set will never complete, and it is dropped.
+ * set will never complete, and it is dropped. A dropped set is reported once: the fragments of it
+ * that still arrive are ignored quietly.
  *
  * @example
  * ```ts
@@ -118,13 +119,15 @@ export type DiscardHandler = (topic: string | undefined, reason: string) => void
  * ```
  */
 export class FragmentAssembler {
-  readonly #maxChars: number;
+  readonly #maxBytes: number;
   readonly #onDiscard: DiscardHandler;
   #id: string | undefined;
   #topic = "";
   #count = 0;
   #pieces: string[] = [];
-  #chars = 0;
+  #bytes = 0;
+  /** The id of the set dropped last: its later fragments are ignored without a word. */
+  #dropped: string | undefined;
   /** Sets completed. */
   completed = 0;
   /** Sets dropped before completing (broken, too large, or interrupted). */
@@ -133,18 +136,18 @@ export class FragmentAssembler {
   /**
    * Creates an assembler.
    *
-   * @param maxEventBytes The largest envelope this instance takes (`maxEventBytes`); a set that
-   *   grows past it is dropped.
-   * @param onDiscard Told of every set dropped.
+   * @param maxEventBytes The largest envelope this instance takes (`maxEventBytes`, UTF-8 bytes);
+   *   a set that grows past it is dropped.
+   * @param onDiscard Told once of every set dropped.
    */
   constructor(maxEventBytes: number, onDiscard: DiscardHandler) {
-    this.#maxChars = maxEventBytes;
+    this.#maxBytes = maxEventBytes;
     this.#onDiscard = onDiscard;
   }
 
-  /** Characters held for the set being rebuilt (what reassembly costs in memory right now). */
-  get heldChars(): number {
-    return this.#chars;
+  /** UTF-8 bytes held for the set being rebuilt (what reassembly costs in memory right now). */
+  get heldBytes(): number {
+    return this.#bytes;
   }
 
   /** Whether a set is being rebuilt. */
@@ -158,7 +161,7 @@ export class FragmentAssembler {
    *
    * @param payload The NOTIFY payload.
    * @returns The event when this fragment completed it; undefined while more are expected or
-   *   when the fragment was dropped (the {@link DiscardHandler} was told).
+   *   when the fragment was dropped (the {@link DiscardHandler} was told, once per set).
    */
   accept(payload: string): AssembledEvent | undefined {
     const newline = payload.indexOf("\n");
@@ -168,27 +171,33 @@ export class FragmentAssembler {
     const count = Number(countText);
     const piece = payload.slice(newline + 1);
     if (
-      header.length !== 4 || !id || !topic || !/^\d+$/.test(indexText) || !/^\d+$/.test(countText) ||
+      header.length !== 4 || !id || !topic || !/^\d{1,9}$/.test(indexText) || !/^\d{1,9}$/.test(countText) ||
       index >= count || count < 2 || piece.length === 0
     ) {
       this.interrupt();
+      if (id !== undefined && id === this.#dropped) return undefined;
+      this.#dropped = id;
       return this.#discard(topic, "a fragment with a malformed header");
     }
     if (index === 0) {
       this.interrupt();
+      this.#dropped = undefined;
       this.#id = id;
       this.#topic = topic;
       this.#count = count;
     } else if (id !== this.#id || index !== this.#pieces.length || count !== this.#count || topic !== this.#topic) {
       // A later fragment with no set open, or out of its place: its set cannot be rebuilt.
       this.interrupt();
+      if (id === this.#dropped) return undefined;
+      this.#dropped = id;
       return this.#discard(topic, `fragment ${index} of ${count} of event ${id} arrived without the ones before it`);
     }
     this.#pieces.push(piece);
-    this.#chars += piece.length;
-    if (this.#chars > this.#maxChars) {
+    this.#bytes += byteLength(piece);
+    if (this.#bytes > this.#maxBytes) {
       this.#reset();
-      return this.#discard(topic, `event ${id} is larger than maxEventBytes (${this.#maxChars} bytes)`);
+      this.#dropped = id;
+      return this.#discard(topic, `event ${id} is larger than maxEventBytes (${this.#maxBytes} bytes)`);
     }
     if (this.#pieces.length < count) return undefined;
     const text = this.#pieces.join("");
@@ -210,6 +219,7 @@ export class FragmentAssembler {
     const topic = this.#topic;
     const missing = this.#count - this.#pieces.length;
     this.#reset();
+    this.#dropped = id;
     if (tell) this.#discard(topic, `event ${id} was interrupted with ${missing} of its fragments missing`);
     else this.discarded++;
   }
@@ -219,7 +229,7 @@ export class FragmentAssembler {
     this.#topic = "";
     this.#count = 0;
     this.#pieces = [];
-    this.#chars = 0;
+    this.#bytes = 0;
   }
 
   #discard(topic: string | undefined, reason: string): undefined {
@@ -227,4 +237,9 @@ export class FragmentAssembler {
     this.#onDiscard(topic, reason);
     return undefined;
   }
+}
+
+/** UTF-8 length, fast for the ASCII pieces most events are made of. */
+function byteLength(text: string): number {
+  return isOneByteText(text) ? text.length : utf8.encode(text).length;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { Bus } from "../bus/bus.ts";
-import { BusUnavailableError, PublishOutcomeUnknownError } from "../bus/bus.ts";
+import { BusUnavailableError, EventRejectedError, PublishOutcomeUnknownError } from "../bus/bus.ts";
 import { encodeEnvelope } from "../bus/envelope.ts";
 import type { Config } from "../config/config.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
@@ -134,7 +134,8 @@ export class Instance implements HttpTarget {
    * @throws {HttpProblem} 503 while draining, while the bus cannot LISTEN, when the database
    *   refuses or the event could not be sent within `publishTimeout` (nothing was published);
    *   504 `publish-outcome-unknown` when it was sent but not confirmed (it may be delivered);
-   *   413 for an envelope over `maxEventBytes`.
+   *   413 for an envelope over `maxEventBytes`; 422 `event-rejected` when the database refuses
+   *   the event's content (a character its encoding lacks).
    */
   async publish(topic: string, data: string): Promise<{ id: string }> {
     if (this.#draining) throw drainingProblem();
@@ -162,6 +163,15 @@ export class Instance implements HttpTarget {
           "publish-outcome-unknown",
           "Publish outcome unknown",
           "The database did not confirm the event in time: it may or may not be delivered, and a retry may deliver it twice",
+        );
+      }
+      if (error instanceof EventRejectedError) {
+        // Not 503: the database is fine, this event is not, and a retry would fail the same way.
+        throw new HttpProblem(
+          422,
+          "event-rejected",
+          "Unprocessable event",
+          `The database cannot store this event, so nothing was published: ${error.message}`,
         );
       }
       if (!(error instanceof BusUnavailableError)) throw error;

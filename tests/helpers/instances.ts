@@ -25,12 +25,18 @@ export function databaseUrl(): string {
  * figures: NOTIFY is scoped to one database, so no other test (or other user of a shared
  * server) adds to them. Drop it with the returned function.
  */
-export async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function ownDatabase(
+  options: { encoding?: string } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(databaseUrl());
   const name = `ssepg_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = postgres(base.href, { max: 1, onnotice: () => {} });
+  // Another encoding needs template0 and a C locale, which every encoding accepts.
+  const encoding = options.encoding
+    ? ` encoding '${options.encoding}' template template0 lc_collate 'C' lc_ctype 'C'`
+    : "";
   try {
-    await admin.unsafe(`create database ${name}`);
+    await admin.unsafe(`create database ${name}${encoding}`);
   } finally {
     await admin.end();
   }

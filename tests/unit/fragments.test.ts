@@ -28,7 +28,7 @@ test("splitEnvelope() + FragmentAssembler rebuild any text, each payload within 
         assert.deepEqual(results.slice(0, -1), payloads.slice(0, -1).map(() => undefined));
         assert.deepEqual(results.at(-1), { id: "id-1", topic: "t-1", text });
         assert.deepEqual(discards, []);
-        assert.equal(assembler.heldChars, 0);
+        assert.equal(assembler.heldBytes, 0);
         assert.equal(assembler.completed, 1);
       },
     ),
@@ -53,18 +53,28 @@ test("anything between two fragments of a set drops it, and the dropped topic is
   const { assembler, discards } = collect();
   assert.equal(assembler.accept(first), undefined);
   assert.ok(assembler.open);
-  assert.ok(assembler.heldChars > 7000);
+  assert.ok(assembler.heldBytes > 7000);
   assembler.interrupt();
   assert.equal(assembler.open, false);
-  assert.equal(assembler.heldChars, 0);
+  assert.equal(assembler.heldBytes, 0);
   assert.deepEqual(discards, [{ topic: "a", reason: "event e1 was interrupted with 2 of its fragments missing" }]);
-  // The rest of the set, without its start, is refused piece by piece.
+  // The rest of the set is ignored quietly: the set was reported once.
   assert.equal(assembler.accept(second), undefined);
   assert.equal(assembler.accept(third), undefined);
-  assert.equal(discards.length, 3);
-  assert.match(discards[1].reason, /fragment 1 of 3 of event e1 arrived without the ones before it/);
-  assert.equal(assembler.discarded, 3);
+  assert.equal(discards.length, 1);
+  assert.equal(assembler.discarded, 1);
   assert.equal(assembler.completed, 0);
+  // A later fragment of a set never started is reported (once), naming why.
+  const other = splitEnvelope(
+    encodeEnvelope({ topic: "b", data: `"${"q".repeat(20_000)}"`, id: "e2" }),
+    "e2",
+    "b",
+    7900,
+  );
+  assembler.accept(other[1]);
+  assembler.accept(other[2]);
+  assert.equal(discards.length, 2);
+  assert.match(discards[1].reason, /fragment 1 of 3 of event e2 arrived without the ones before it/);
 });
 
 test("a new set's first fragment drops an open set; a quiet interrupt counts it without telling", () => {
@@ -86,10 +96,28 @@ test("a set larger than maxEventBytes is dropped as soon as it grows past it, ho
   const { assembler, discards } = collect(20_000);
   for (const p of splitEnvelope(text, "e1", "a", 7900)) {
     assert.equal(assembler.accept(p), undefined);
-    assert.ok(assembler.heldChars <= 20_000);
+    assert.ok(assembler.heldBytes <= 20_000);
   }
+  assert.equal(discards.length, 1, "one report per set, not one per fragment");
   assert.equal(discards[0].topic, "a");
   assert.match(discards[0].reason, /larger than maxEventBytes \(20000 bytes\)/);
+  assert.equal(assembler.discarded, 1);
+});
+
+test("maxEventBytes counts UTF-8 bytes, not characters, on the receiving side too", () => {
+  // 9000 euro signs: 9000 characters, 27 000 bytes.
+  const text = encodeEnvelope({ topic: "a", data: JSON.stringify("€".repeat(9_000)), id: "e1" });
+  const small = collect(20_000);
+  for (const p of splitEnvelope(text, "e1", "a", 7900)) small.assembler.accept(p);
+  assert.equal(small.discards.length, 1);
+  assert.equal(small.assembler.completed, 0);
+  const large = collect(30_000);
+  let out;
+  for (const p of splitEnvelope(text, "e1", "a", 7900)) {
+    out = large.assembler.accept(p);
+    if (!out) assert.ok(large.assembler.heldBytes > 0);
+  }
+  assert.equal(out?.text, text);
 });
 
 test("malformed fragments are dropped, never thrown on", () => {
@@ -98,16 +126,17 @@ test("malformed fragments are dropped, never thrown on", () => {
     const payload of [
       "",
       "no header",
-      "id 0 1 t\nx",
-      "id 1 1 t\nx",
-      "id 0 2\nx",
-      "id -1 2 t\nx",
-      "id 0 2 t\n",
-      "id x 2 t\ny",
+      "a 0 1 t\nx",
+      "b 1 1 t\nx",
+      "c 0 2\nx",
+      "d -1 2 t\nx",
+      "e 0 2 t\n",
+      "f x 2 t\ny",
+      "g 0 99999999999 t\ny",
     ]
   ) {
     assert.equal(assembler.accept(payload), undefined, payload);
   }
-  assert.equal(discards.length, 8);
-  assert.equal(assembler.heldChars, 0);
+  assert.equal(discards.length, 9, "one report per bad set");
+  assert.equal(assembler.heldBytes, 0);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { NotifyBatcher } from "../../src/bus/postgres/notify_batcher.ts";
-import { BusUnavailableError, PublishOutcomeUnknownError } from "../../src/bus/bus.ts";
+import { BusUnavailableError, EventRejectedError, PublishOutcomeUnknownError } from "../../src/bus/bus.ts";
 
 function deferred() {
   let resolve!: () => void;
@@ -169,4 +169,42 @@ test("NotifyBatcher timeout: a statement still waiting for a connection is withd
   });
   await assert.rejects(sentBatcher.publish("c", "out"), PublishOutcomeUnknownError);
   second.resolve();
+});
+
+test("NotifyBatcher: an event with hundreds of thousands of fragments is sent, not a stack overflow", async () => {
+  let rows = 0;
+  const batcher = new NotifyBatcher(async (_c, payloads) => {
+    rows += payloads.length;
+  }, { maxInFlight: 1 });
+  const parts = Array.from({ length: 300_000 }, (_, i) => String(i));
+  await batcher.publish(parts.map(() => "frag"), parts);
+  assert.equal(rows, 300_000);
+});
+
+test("NotifyBatcher: a statement that cannot be built refuses its publishes (nothing sent) and goes on", async () => {
+  let calls = 0;
+  const batcher = new NotifyBatcher((_c, payloads) => {
+    calls++;
+    if (payloads.includes("bad")) throw new RangeError("cannot build");
+    return Promise.resolve();
+  }, { maxInFlight: 1 });
+  await assert.rejects(() => batcher.publish("c", "bad"), BusUnavailableError);
+  await batcher.publish("c", "good");
+  assert.equal(calls, 2);
+});
+
+test("NotifyBatcher: a statement refused for one event's data is sent again event by event; only that one fails", async () => {
+  const statements: string[][] = [];
+  const gate = deferred();
+  const batcher = new NotifyBatcher(async (_c, payloads) => {
+    statements.push(payloads);
+    if (statements.length === 1) await gate.promise; // the others queue behind it and share the next statement
+    if (payloads.includes("€")) throw new EventRejectedError("no equivalent in LATIN1");
+  }, { maxInFlight: 1 });
+  const first = batcher.publish("c", "first");
+  const rest = ["a", "€", "b"].map((p) => batcher.publish("c", p).then(() => "ok", (e) => e.name));
+  gate.resolve();
+  await first;
+  assert.deepEqual(await Promise.all(rest), ["ok", "EventRejectedError", "ok"]);
+  assert.deepEqual(statements, [["first"], ["a", "€", "b"], ["a"], ["€"], ["b"]]);
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BusUnavailableError, PublishOutcomeUnknownError } from "../bus.ts";
+import { BusUnavailableError, EventRejectedError, PublishOutcomeUnknownError } from "../bus.ts";
 import { Histogram } from "../../histogram.ts";
 
 /**
@@ -50,6 +50,8 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   /** The caller has its answer; a late outcome of the statement is ignored. */
   settled: boolean;
+  /** Sent in a statement of its own (after a statement it shared was refused for its data). */
+  alone?: boolean;
 }
 
 interface Batch {
@@ -222,11 +224,26 @@ export class NotifyBatcher {
           channels.push(p.channel as string);
           payloads.push(p.payload);
         } else {
-          channels.push(...p.channel as readonly string[]);
-          payloads.push(...p.payload);
+          // A loop, not push(...): an event may have hundreds of thousands of fragments, more
+          // arguments than a call can take.
+          const parts = p.channel as readonly string[];
+          for (let i = 0; i < parts.length; i++) {
+            channels.push(parts[i]);
+            payloads.push(p.payload[i]);
+          }
         }
       }
-      const result = this.#execute(channels, payloads);
+      let result: ReturnType<NotifyExecutor>;
+      try {
+        result = this.#execute(channels, payloads);
+      } catch (error) {
+        // The statement could not even be built: nothing left, so "nothing was published".
+        const refused = new BusUnavailableError(`The NOTIFY statement could not be sent: ${String(error)}`, 1, {
+          cause: error,
+        });
+        for (const p of items) this.#settle(p, refused);
+        continue;
+      }
       const statement: NotifyStatement = "done" in result ? result : { done: result, sent: () => true, withdraw() {} };
       const batch: Batch = { items, sentAt, statement };
       this.#inFlight.add(batch);
@@ -239,6 +256,15 @@ export class NotifyBatcher {
           for (const p of batch.items) this.#settle(p);
         },
         (error) => {
+          if (error instanceof EventRejectedError && batch.items.length > 1) {
+            // One event the database cannot take (a character its encoding lacks) fails the
+            // whole statement, which committed nothing: send each again on its own, so only that
+            // one is refused. They go first, in their order, before anything queued after them.
+            const again = batch.items.filter((p) => !p.settled);
+            for (const p of again) p.alone = true;
+            this.#queue.unshift(...again);
+            return;
+          }
           for (const p of batch.items) this.#settle(p, error);
         },
       ).finally(() => {
@@ -254,7 +280,8 @@ export class NotifyBatcher {
     let count = 0;
     let rows = 0;
     let chars = 0;
-    while (count < this.#queue.length) {
+    if (this.#queue[0]?.alone) return this.#queue.splice(0, 1);
+    while (count < this.#queue.length && !this.#queue[count].alone) {
       const { payload } = this.#queue[count];
       if (typeof payload === "string") {
         rows++;

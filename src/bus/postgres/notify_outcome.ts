@@ -6,7 +6,7 @@
  */
 
 import postgres from "postgres";
-import { BusUnavailableError, PublishOutcomeUnknownError } from "../bus.ts";
+import { BusUnavailableError, EventRejectedError, PublishOutcomeUnknownError } from "../bus.ts";
 
 /**
  * Error codes postgres.js and the socket layer give when a connection could not be opened, so
@@ -48,13 +48,24 @@ const NEVER_SENT_CODES: ReadonlySet<string> = new Set([
  * classifyNotifyError(reset, true).name; // "PublishOutcomeUnknownError"
  * ```
  */
-export function classifyNotifyError(error: unknown, sent?: boolean): BusUnavailableError | PublishOutcomeUnknownError {
-  if (error instanceof BusUnavailableError || error instanceof PublishOutcomeUnknownError) return error;
+export function classifyNotifyError(
+  error: unknown,
+  sent?: boolean,
+): BusUnavailableError | PublishOutcomeUnknownError | EventRejectedError {
+  if (
+    error instanceof BusUnavailableError || error instanceof PublishOutcomeUnknownError ||
+    error instanceof EventRejectedError
+  ) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   // A code says nothing once the statement was out: postgres.js may report a failed reconnect
   // for a statement that an earlier socket had already carried.
   const neverSent = sent === undefined && typeof code === "string" && NEVER_SENT_CODES.has(code);
+  // Class 22 (data exception) is about what the statement carried, e.g. a character the
+  // database's encoding lacks: nothing was published, and the same event would fail again.
+  if (error instanceof postgres.PostgresError && error.code.startsWith("22")) {
+    return new EventRejectedError(message, { cause: error });
+  }
   if (sent === false || error instanceof postgres.PostgresError || neverSent) {
     return new BusUnavailableError(`PostgreSQL did not accept the NOTIFY: ${message}`, 1, { cause: error });
   }

@@ -17,6 +17,7 @@ import { isValidTopic } from "../../topic.ts";
 import { utf8Length } from "../../utf8.ts";
 import { NotifyBatcher, type NotifyStatement } from "./notify_batcher.ts";
 import { classifyNotifyError } from "./notify_outcome.ts";
+import { describeConnectError } from "./connect_error.ts";
 import { alterSystemMaxNotify, startQueueWatch } from "./maintenance.ts";
 import { checkInstalledShards } from "../../sql/shard_check.ts";
 import type { Logger } from "../../log.ts";
@@ -240,7 +241,13 @@ export class PostgresBus implements Bus {
 
   async start(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
-    await this.#listenAll();
+    try {
+      await this.#listenAll();
+    } catch (error) {
+      // The driver's own words (`connect ECONNREFUSED 127.0.0.1:5432`) name neither PostgreSQL
+      // nor the database: say which, without the password, and what the code means.
+      throw new BusUnavailableError(describeConnectError(error, this.#options.url), 1, { cause: error });
+    }
     // close() may have run while LISTEN was awaited: a timer started then would never stop.
     if (!this.#closing) {
       this.#lastCheckAt = performance.now();
@@ -494,9 +501,10 @@ export class PostgresBus implements Bus {
           envelope.topic,
           this.#maxNotifyBytes,
         );
+        await this.#batcher.publish(fragments.map(() => FRAGMENT_CHANNEL), fragments);
+        // Counted once committed: what the health report calls sent went out.
         this.#fragmentedSent++;
         this.#fragmentsSent += fragments.length;
-        await this.#batcher.publish(fragments.map(() => FRAGMENT_CHANNEL), fragments);
       } else {
         await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload);
       }
@@ -560,9 +568,9 @@ export class PostgresBus implements Bus {
     return this.#queueUsage;
   }
 
-  /** Characters held for a large event being rebuilt from its fragments. */
+  /** UTF-8 bytes held for a large event being rebuilt from its fragments. */
   get heldBytes(): number {
-    return this.#assembler.heldChars;
+    return this.#assembler.heldBytes;
   }
 
   status(): BusStatus {
@@ -581,7 +589,7 @@ export class PostgresBus implements Bus {
         sent: this.#fragmentsSent,
         eventsReceived: this.#assembler.completed,
         discarded: this.#assembler.discarded,
-        heldBytes: this.#assembler.heldChars,
+        heldBytes: this.#assembler.heldBytes,
       },
     };
   }
