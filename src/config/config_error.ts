@@ -62,10 +62,9 @@ export class ConfigError extends Error {
  * ```
  */
 export function invalidValue(spec: OptionSpec, value: unknown, allowed: string, origin?: string): ConfigError {
-  const shown = spec.secret
-    ? `${String(value).length} characters (not shown)`
-    : typeof value === "string"
-    ? JSON.stringify(spec.kind === "url" ? withoutPassword(value) : value)
+  const shown = spec.secret ? `${String(value).length} characters (not shown)` : typeof value === "string"
+    // Any URL-like value may carry a password (DATABASE_URL, a JWKS URL): never show it.
+    ? JSON.stringify(withoutPassword(value))
     : String(value);
   const from = origin && origin !== "config" ? ` (from ${origin})` : "";
   return new ConfigError(

@@ -150,8 +150,9 @@ export class Access {
     if (action === "publish") return requestToken(head, false);
     const token = requestToken(head, config.allowQueryToken);
     if (token !== undefined || config.jwtCookie === undefined) return token;
-    // An Authorization header that is not a bearer token is an answer too: no cookie fallback.
-    if (head.headers.get("authorization")) return undefined;
+    // A Bearer header the client sent is its answer, even malformed: no cookie fallback. Other
+    // schemes (Basic, from a proxy's login) are passed over, as requestToken does.
+    if (/^bearer(?:[ \t]|$)/i.test(head.headers.get("authorization") ?? "")) return undefined;
     return cookieValue(head.headers.get("cookie"), config.jwtCookie);
   }
 }
@@ -175,7 +176,9 @@ function grantFor(verified: VerifiedToken, action: "publish" | "listen", topics:
 function toProblem(error: unknown, action: "publish" | "listen"): unknown {
   if (!(error instanceof JwtRejectedError)) return error;
   if (error.status === 403) {
-    return new HttpProblem(403, "forbidden", "Forbidden", `The token cannot ${action}: ${error.message}`);
+    return new HttpProblem(403, "forbidden", "Forbidden", `The token cannot ${action}: ${error.message}`, {
+      "WWW-Authenticate": 'Bearer realm="ssepg", error="insufficient_scope"',
+    });
   }
   return unauthorized(action, error.message);
 }

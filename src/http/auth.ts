@@ -31,7 +31,8 @@ export function tokensEqual(given: string, expected: string): boolean {
 
 /**
  * The token of a request: `Authorization: Bearer <token>` (scheme case-insensitive), else
- * `?access_token=` when allowed.
+ * `?access_token=` when allowed. An `Authorization` header of another scheme is not ssepg's and
+ * is passed over.
  *
  * @param request The request.
  * @param allowQuery Whether `?access_token=` counts.
@@ -45,7 +46,10 @@ export function tokensEqual(given: string, expected: string): boolean {
  */
 export function requestToken(request: Pick<RequestHead, "headers" | "query">, allowQuery: boolean): string | undefined {
   const header = request.headers.get("authorization");
-  if (header) {
+  // Only a Bearer header speaks for ssepg: another scheme (Basic, sent by browsers to a site
+  // behind basic auth on every request) is someone else's, so the other sources still count.
+  // A malformed Bearer header is an answer, though: no fallback past a token the client meant.
+  if (header && /^bearer(?:[ \t]|$)/i.test(header)) {
     const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     return match ? match[1] : undefined;
   }

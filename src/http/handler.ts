@@ -136,7 +136,7 @@ async function answer(
       }
       if (target.draining) throw drainingProblem();
       return action === "publish"
-        ? publishReply(target, topics[0], head)
+        ? publishReply(target, topics[0], head, grant.expiresAt)
         : streamReply(target, topics, head, grant.expiresAt);
     }
   }

@@ -20,9 +20,12 @@ const HEADERS = Object.freeze({ "Content-Type": "application/json", "Cache-Contr
  * @param target The instance.
  * @param topic The normalised topic, its caller authenticated and authorized.
  * @param head The request (its body is read here).
+ * @param expiresAt Epoch ms at which the publisher's token expires (Infinity for never): a body
+ *   that finishes after it gets 401, and nothing is published.
  * @returns The 200 reply.
- * @throws {HttpProblem} 400 for a bad or broken body, 408 and 413 from the body reader, 413 for
- * an envelope over `maxNotifyBytes`, 503 when the database refuses or the server began to shut
+ * @throws {HttpProblem} 400 for a bad or broken body, 408 and 413 from the body reader, 401 for a
+ * token that expired while the body arrived, 413 for an event over `maxEventBytes`, 422 for one
+ * the database cannot store, 503 when the database refuses or the server began to shut
  * down while the body was arriving.
  *
  * @example
@@ -34,7 +37,12 @@ const HEADERS = Object.freeze({ "Content-Type": "application/json", "Cache-Contr
  * await svc.close();
  * ```
  */
-export async function publishReply(target: HttpTarget, topic: string, head: RequestHead): Promise<PlainReply> {
+export async function publishReply(
+  target: HttpTarget,
+  topic: string,
+  head: RequestHead,
+  expiresAt: number = Infinity,
+): Promise<PlainReply> {
   const { config } = target;
   let body: Uint8Array;
   try {
@@ -42,9 +50,22 @@ export async function publishReply(target: HttpTarget, topic: string, head: Requ
   } catch (error) {
     throw error instanceof HttpProblem ? error : unreadableBody(target);
   }
+  // The token was checked when the head arrived; a body sent slowly must not carry a publish
+  // past the token's expiry.
+  if (expiresAt !== Infinity && Date.now() >= expiresAt) throw tokenExpiredProblem();
   const data = parsePublishBody(body);
   const { id } = await target.publish(topic, data);
   return { status: 200, headers: HEADERS, body: `{"id":${JSON.stringify(id)},"topic":"${topic}","data":${data}}` };
+}
+
+function tokenExpiredProblem(): HttpProblem {
+  return new HttpProblem(
+    401,
+    "unauthorized",
+    "Unauthorized",
+    "The bearer token is not valid to publish: it expired while the body was being received",
+    { "WWW-Authenticate": 'Bearer realm="ssepg", error="invalid_token"', Connection: "close" },
+  );
 }
 
 /**

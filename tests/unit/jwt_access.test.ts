@@ -229,3 +229,59 @@ test("CORS: credentials are allowed for listed origins when jwtCookie is set, ne
     await noCookie.close();
   }
 });
+
+test("JWT access: a publish whose body finishes after the token expired gets 401 and publishes nothing", async () => {
+  const svc = await service();
+  try {
+    const expiring = await token({ publish: ["slow"] }, {}, 1);
+    const body = new TextEncoder().encode('{"data":1}');
+    const reply = await svc.handle({
+      method: "POST",
+      path: "/topics/slow/events",
+      query: "",
+      headers: new Headers(bearer(expiring)),
+      // The head arrives in time; the body only after the token's exp.
+      body: () => new Promise((resolve) => setTimeout(() => resolve(body), 2_100)),
+    });
+    assert.equal(reply.status, 401);
+    assert.match(String(reply.headers["WWW-Authenticate"]), /invalid_token/);
+    assert.equal(svc.health().totals.published, 0);
+  } finally {
+    await svc.close();
+  }
+});
+
+test("JWT access: an Authorization header of another scheme (Basic) does not hide the cookie or the query token", async () => {
+  const svc = await service({ jwtCookie: "ssepg_token", allowQueryToken: true });
+  try {
+    const good = await token({ subscribe: ["basic"] });
+    const viaCookie = await svc.fetch(
+      new Request("http://x/topics/basic/events", {
+        headers: { authorization: "Basic dXNlcjpwYXNz", cookie: `ssepg_token=${good}` },
+      }),
+    );
+    assert.equal(await status(viaCookie), 200);
+    const viaQuery = await svc.fetch(
+      new Request(`http://x/topics/basic/events?access_token=${good}`, {
+        headers: { authorization: "Basic dXNlcjpwYXNz" },
+      }),
+    );
+    assert.equal(await status(viaQuery), 200);
+    // A Bearer header, even a broken one, is the client's answer: no fallback past it.
+    const broken = await svc.fetch(
+      new Request("http://x/topics/basic/events", {
+        headers: { authorization: "Bearer", cookie: `ssepg_token=${good}` },
+      }),
+    );
+    assert.equal(await status(broken), 401);
+    // A claim of the wrong shape: 403 with insufficient_scope.
+    const shapeless = await svc.fetch(
+      new Request("http://x/topics/basic/events", { headers: bearer(await token({ subscribe: "basic" })) }),
+    );
+    assert.equal(shapeless.status, 403);
+    assert.match(shapeless.headers.get("www-authenticate") ?? "", /insufficient_scope/);
+    await shapeless.body?.cancel();
+  } finally {
+    await svc.close();
+  }
+});

@@ -299,3 +299,34 @@ test("RemoteJwks shares one fetch between concurrent callers", async () => {
     JwksUnavailableError,
   );
 });
+
+test("JWKS: an endless body without Content-Length is cut at the size cap, not buffered", async () => {
+  const rsa = await jwk("RS256", "k");
+  let pulled = 0;
+  let cancelled = false;
+  const endless = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += 65_536;
+          controller.enqueue(new Uint8Array(65_536).fill(0x20));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      { status: 200 },
+    );
+  const errors: string[] = [];
+  const v = await verifier({ jwtJwksUrl: "https://issuer.example/jwks.json" }, {
+    jwks: {
+      fetch: (() => Promise.resolve(endless())) as typeof globalThis.fetch,
+      attempts: 1,
+      onError: (m) => errors.push(m),
+    },
+  });
+  await rejected(v, await sign("RS256", rsa.privateKey, {}, "k"), 401, /signing keys are unavailable/);
+  assert.ok(cancelled, "the body was cancelled");
+  assert.ok(pulled <= 2 * 1_048_576, `read ${pulled} bytes before stopping`);
+  assert.match(errors[0], /more than \d+ bytes/);
+});

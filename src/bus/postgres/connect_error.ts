@@ -6,27 +6,7 @@
  * @module
  */
 
-/**
- * A URL as it may be shown in a log: the password replaced by `***`.
- *
- * @param url A PostgreSQL URL.
- * @returns The URL without its password (or the text before `@` masked when it does not parse).
- *
- * @example
- * ```ts
- * import { shownUrl } from "./connect_error.ts";
- * shownUrl("postgres://app:s3cret@db:5432/app"); // "postgres://app:***@db:5432/app"
- * ```
- */
-export function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href;
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
-}
+import { shownUrl } from "../../shown_url.ts";
 
 /** Error codes of the driver and of PostgreSQL, in words. */
 const EXPLANATIONS: Readonly<Record<string, string>> = {

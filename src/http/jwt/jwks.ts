@@ -15,6 +15,7 @@
  * @module
  */
 
+import { shownUrl } from "../../shown_url.ts";
 import { createLocalJWKSet, type FlattenedJWSInput, type JWSHeaderParameters, type LocalJWKSet } from "jose";
 
 /**
@@ -180,7 +181,10 @@ export class RemoteJwks {
         reason = describeFailure(error, this.#timeout);
       }
     }
-    this.#failure = new JwksUnavailableError(`${reason} (${this.#url}, ${this.#attempts} attempt(s))`);
+    // The URL may carry credentials: logs get it without them.
+    this.#failure = new JwksUnavailableError(
+      `${reason.replaceAll(this.#url, shownUrl(this.#url))} (${shownUrl(this.#url)}, ${this.#attempts} attempt(s))`,
+    );
     this.#failedAt = Date.now();
     this.#onError?.(this.#failure.message);
     throw this.#failure;
@@ -200,9 +204,30 @@ export class RemoteJwks {
       await response.body?.cancel();
       throw new Error(`the key set is ${length} bytes, more than ${this.#maxBytes}`);
     }
-    const text = await response.text();
-    if (text.length > this.#maxBytes) throw new Error(`the key set is more than ${this.#maxBytes} bytes`);
-    return JSON.parse(text);
+    // Read piece by piece and stop at the cap: without Content-Length, response.text() would
+    // buffer whatever a hostile or broken endpoint streams (gigabytes) before any check.
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > this.#maxBytes) {
+          await reader.cancel().catch(() => {});
+          throw new Error(`the key set is more than ${this.#maxBytes} bytes`);
+        }
+        chunks.push(value);
+      }
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return JSON.parse(new TextDecoder().decode(bytes));
   }
 }
 
