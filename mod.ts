@@ -45,19 +45,18 @@ export type { ProblemBody } from "./src/http/problem.ts";
 export type { HealthReport, HealthTotals } from "./src/http/health.ts";
 export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";
-export type { Logger } from "./src/log.ts";
+export type { LogFields, Logger } from "./src/log.ts";
 export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/envelope.ts";
 export type { Envelope } from "./src/bus/envelope.ts";
 export type { Bus, BusHandlers, BusStatus, FragmentStatus } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
 export { main, processIo, runCli } from "./src/cli/main.ts";
+import { runCli as startCli } from "./src/cli/main.ts";
 export type { CliIo } from "./src/cli/main.ts";
 export { VERSION } from "./src/version.ts";
 export { Histogram } from "./src/histogram.ts";
 
 // `import.meta.main` is true when Deno or Bun run this file directly (Node has no such flag;
-// it runs dist/cli.js instead).
-if ((import.meta as { main?: boolean }).main) {
-  const { runCli } = await import("./src/cli/main.ts");
-  await runCli();
-}
+// it runs dist/cli.js instead). No top-level await: a module graph with one cannot be
+// require()d (Node's ERR_REQUIRE_ASYNC_MODULE), and the package must load from CommonJS too.
+if ((import.meta as { main?: boolean }).main) void startCli();

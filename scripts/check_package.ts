@@ -76,6 +76,89 @@ else {
   }
 }
 
+// What JSR would publish, with deno.json (what `deno publish` reads) and with jsr.json: the
+// sources and the README, no test, bench, script or lock file, and jsr.json must type-check
+// on its own (its imports are deno.json's, for the packages the sources import).
+const published = async (config: string) => {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty", "--config", config],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(run.stdout) + new TextDecoder().decode(run.stderr);
+  if (!run.success) problems.push(`deno publish --dry-run --config ${config} failed:\n${text.slice(-2000)}`);
+  return [...text.matchAll(/file:\/\/\S+/g)].map((m) => m[0].replace(`file://${root}`, "")).sort();
+};
+const allowed = (file: string) =>
+  file === "mod.ts" || file === "README.md" || file === "LICENSE" || file === "deno.json" || file === "jsr.json" ||
+  (file.startsWith("src/") && file.endsWith(".ts"));
+const viaDeno = await published("deno.json");
+const viaJsr = await published("jsr.json");
+for (const [config, files] of [["deno.json", viaDeno], ["jsr.json", viaJsr]] as const) {
+  const extra = files.filter((f) => !allowed(f));
+  if (extra.length > 0) problems.push(`JSR (${config}) would publish files outside the package: ${extra.join(", ")}`);
+  if (!files.includes("mod.ts")) problems.push(`JSR (${config}) would not publish mod.ts`);
+}
+const sources = (files: string[]) => files.filter((f) => f !== "deno.json" && f !== "jsr.json").join(" ");
+if (sources(viaDeno) !== sources(viaJsr)) problems.push("deno.json and jsr.json would publish different files");
+for (const [name, value] of Object.entries(jsr.imports ?? {})) {
+  if (deno.imports?.[name] !== value) {
+    problems.push(`jsr.json imports ${name} as ${value}, deno.json as ${deno.imports?.[name]}`);
+  }
+}
+
+// What npm would pack: the build of every export and of the bin, and nothing else of dist/.
+const pack = await new Deno.Command("npm", {
+  args: ["pack", "--dry-run", "--json", "--ignore-scripts"],
+  cwd: root,
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+if (!pack.success) problems.push(`npm pack --dry-run failed: ${new TextDecoder().decode(pack.stderr)}`);
+else {
+  const [{ files }] = JSON.parse(new TextDecoder().decode(pack.stdout)) as { files: { path: string }[] }[];
+  const paths = files.map((f) => f.path);
+  for (const path of paths) {
+    const ok = path === "package.json" || path === "README.md" || path === "LICENSE" ||
+      (path.startsWith("dist/") && /\.(js|d\.ts)$/.test(path) && !path.startsWith("dist/tests/") &&
+        !path.startsWith("dist/scripts/") && !path.startsWith("dist/bench/"));
+    if (!ok) problems.push(`npm pack would ship ${path}`);
+  }
+  const built = Object.values(pkg.exports as ExportMap).flatMap((v) =>
+    typeof v === "string" ? [v] : [v.default ?? "", v.types ?? ""]
+  );
+  for (const target of [...built, pkg.bin.ssepg]) {
+    if (!paths.includes(target.replace(/^\.\//, ""))) problems.push(`npm pack would not ship ${target}`);
+  }
+  if (paths.includes("dist/src/client.js")) {
+    problems.push("npm pack would ship dist/src/client.js, which nothing exports");
+  }
+}
+// No public repository exists yet, so repository, homepage and bugs stay out rather than point
+// nowhere; sideEffects lets bundlers drop what a browser bundle of the client does not use.
+if (pkg.sideEffects !== false) problems.push("package.json must say sideEffects: false");
+
+// `ssepg/client` goes into browser bundles: its module graph is src/client/ and
+// eventsource-parser, never the server (postgres, hono, node: built-ins).
+const clientGraph = await new Deno.Command(Deno.execPath(), {
+  args: ["info", "--json", `${root}src/client/mod.ts`],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+if (!clientGraph.success) {
+  problems.push(`deno info src/client/mod.ts failed: ${new TextDecoder().decode(clientGraph.stderr)}`);
+} else {
+  const { modules } = JSON.parse(new TextDecoder().decode(clientGraph.stdout)) as { modules: { specifier: string }[] };
+  for (const { specifier } of modules) {
+    if (specifier.startsWith(`file://${root}src/client/`) || specifier.startsWith("npm:/eventsource-parser@")) continue;
+    problems.push(
+      `src/client/mod.ts imports ${specifier.replace(`file://${root}`, "")}: the client must not pull in more`,
+    );
+  }
+}
+
 if (problems.length > 0) {
   console.error(`check_package: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   Deno.exit(1);

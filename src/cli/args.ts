@@ -40,6 +40,9 @@ export class UsageError extends Error {
 
 const BOOL = /^(true|false|1|0|yes|no|on|off)$/i;
 
+/** Short spellings of long flags, as servers commonly take them. */
+const SHORT_FLAGS: Readonly<Record<string, string>> = { "-p": "--port" };
+
 /**
  * Parses `args` against `specs`.
  *
@@ -74,6 +77,12 @@ export function parseArgs(args: readonly string[], specs: readonly FlagSpec[]): 
       else if (spec.bool) flags[spec.key] = BOOL.test(args[i + 1] ?? "") ? args[++i] : true;
       else if (i + 1 >= args.length) throw new UsageError(`Flag ${flag} needs a value`);
       else flags[spec.key] = args[++i];
+    } else if (arg.length > 1 && arg.startsWith("-") && !/^-\d/.test(arg)) {
+      // One short flag, -p; anything else that looks like a flag is a wrong flag, not a command.
+      const spec = byFlag.get(SHORT_FLAGS[arg] ?? "");
+      if (!spec) throw new UsageError(`Unknown flag ${arg}; see ssepg --help`);
+      if (i + 1 >= args.length) throw new UsageError(`Flag ${arg} needs a value`);
+      flags[spec.key] = args[++i];
     } else positionals.push(arg);
   }
   return { positionals, flags, help, version };

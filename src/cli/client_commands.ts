@@ -4,7 +4,9 @@
  * @module
  */
 
-import { type ClientOptions, followStream, publishEvent } from "../client/client.ts";
+import { ConnectionError } from "../client/errors.ts";
+import { publish } from "../client/publish.ts";
+import { subscribe } from "../client/subscribe.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 
@@ -15,6 +17,12 @@ export const CLIENT_FLAGS = [
   { flag: "--base-path", key: "basePath" },
   { flag: "--last-event-id", key: "lastEventId" },
 ] as const;
+
+interface ClientOptions {
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly basePath: string | undefined;
+}
 
 function clientOptions(io: CliIo, flags: Record<string, string | boolean>): ClientOptions {
   const url = String(flags.url ?? io.env.SSEPG_URL ?? "http://127.0.0.1:8080");
@@ -55,11 +63,16 @@ export async function publishCommand(
       `The data must be JSON (quote a string as '"text"'): current value is ${JSON.stringify(args[1])}`,
     );
   }
+  const options = clientOptions(io, flags);
   try {
-    io.stdout(JSON.stringify(await publishEvent(clientOptions(io, flags), args[0], data)));
+    io.stdout(JSON.stringify(await publish(options.url, args[0], data, options)));
     return 0;
   } catch (error) {
-    io.stderr(`ssepg: publish failed: ${(error as Error).message}`);
+    io.stderr(
+      error instanceof ConnectionError
+        ? `ssepg: cannot reach ${options.url}: ${error.reason}`
+        : `ssepg: publish failed: ${(error as Error).message}`,
+    );
     return 1;
   }
 }
@@ -85,22 +98,21 @@ export async function subscribeCommand(
   const stop = new AbortController();
   const off = io.onStopSignal(() => stop.abort());
   try {
-    await followStream(
-      {
-        ...options,
-        lastEventId: flags.lastEventId === undefined ? undefined : String(flags.lastEventId),
-        signal: stop.signal,
-        onReconnect: (ms, reason) => io.stderr(`ssepg: ${reason}; reconnecting in ${ms} ms`),
-      },
-      args.flatMap((a) => a.split(",")),
-      (event) => {
-        let data: unknown = event.data;
+    await subscribe({ baseUrl: options.url, basePath: options.basePath, topics: args.flatMap((a) => a.split(",")) }, {
+      token: options.token,
+      lastEventId: flags.lastEventId === undefined ? undefined : String(flags.lastEventId),
+      signal: stop.signal,
+      parse: (text) => {
         try {
-          data = JSON.parse(event.data);
-        } catch { /* not JSON: print the text */ }
-        io.stdout(JSON.stringify({ id: event.id ?? null, event: event.event, data }));
+          return JSON.parse(text);
+        } catch {
+          return text; // not JSON: print the text
+        }
       },
-    );
+      onEvent: (event) => io.stdout(JSON.stringify({ id: event.id ?? null, event: event.event, data: event.data })),
+      onGap: (gap) => io.stdout(JSON.stringify({ id: null, event: "gap", data: gap })),
+      onReconnect: ({ delay, reason }) => io.stderr(`ssepg: ${reason}; reconnecting in ${delay} ms`),
+    }).done;
     return 0;
   } catch (error) {
     io.stderr(`ssepg: subscribe failed: ${(error as Error).message}`);

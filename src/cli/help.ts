@@ -44,7 +44,7 @@ export function helpText(): string {
     "  ssepg --help | --version",
     "",
     "Client commands read SSEPG_URL (default http://127.0.0.1:8080) and SSEPG_TOKEN.",
-    "Server flags win over environment variables; durations take 250ms, 15s, 10m or milliseconds.",
+    "Server flags win over environment variables; durations take 250ms, 15s, 10m or milliseconds; -p is --port.",
   ];
   for (const [group, title] of Object.entries(GROUPS)) {
     lines.push("", `${title}:`);

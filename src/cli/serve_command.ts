@@ -7,10 +7,15 @@
 import { type Config, ConfigError, OPTIONS, resolveConfig } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
 import { securityPosture } from "./security_posture.ts";
+import { unknownVariables } from "./unknown_variables.ts";
 import type { EmbeddedPostgres } from "./embedded_postgres.ts";
 import { serve } from "../serve/mod.ts";
 import type { CliIo } from "./io.ts";
-import { stderrLogger } from "../log.ts";
+import { createLogger } from "../log.ts";
+import { BusUnavailableError } from "../bus/bus.ts";
+
+/** Options that turn JWT verification on. */
+const JWT_KEYS: readonly string[] = ["jwtSecret", "jwtPublicKey", "jwtJwksUrl"];
 
 /**
  * Runs the server until SIGINT or SIGTERM.
@@ -30,16 +35,29 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
     config = resolveConfig({ env: io.env, flags });
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr(`ssepg: ${error.message}`);
+      // Not resolved, so read the format as given: a log pipeline still gets JSON.
+      const format = flags.logFormat ?? io.env.SSEPG_LOG_FORMAT;
+      createLogger(format === "json" ? "json" : "text", io.stderr).error(`ssepg: ${error.message}`);
       return 2;
     }
     throw error;
   }
+  const log = createLogger(config.logFormat, io.stderr);
 
+  for (const line of unknownVariables(io.env, OPTIONS.map((o) => o.env))) log.warn(`ssepg: ${line}`);
   // An empty variable counts as unset; for a credential that leaves something open, so say so.
+  // An empty JWT key is refused outright: whoever set it meant to turn JWTs on, and without a
+  // key the server would start with publishing and subscribing open.
   for (const option of OPTIONS) {
-    if (option.secret && io.env[option.env] === "" && flags[option.name] === undefined) {
-      io.stderr(`ssepg: ⚠️  ${option.env} is set but empty, so it is ignored and ${option.name} stays unset`);
+    if (io.env[option.env] !== "" || flags[option.name] !== undefined) continue;
+    if (JWT_KEYS.includes(option.name)) {
+      log.error(
+        `ssepg: Cannot use ${option.name} (${option.flag}, ${option.env}) as it is set but empty: set a key, or unset the variable to run without JWTs`,
+      );
+      return 2;
+    }
+    if (option.secret) {
+      log.warn(`ssepg: ⚠️  ${option.env} is set but empty, so it is ignored and ${option.name} stays unset`);
     }
   }
 
@@ -52,40 +70,49 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
       // gets is still a config resolveConfig built (a spread alone is not).
       config = resolveConfig({ overrides: { ...config, databaseUrl: embedded.url } });
     } catch (error) {
-      io.stderr(`ssepg: cannot start the embedded PostgreSQL: ${(error as Error).message}`);
+      log.error(`ssepg: cannot start the embedded PostgreSQL: ${(error as Error).message}`);
       await embedded?.stop();
       return 1;
     }
-    io.stderr(
+    log.info(
       `ssepg: embedded PostgreSQL at ${config.databaseUrl} (more instances can join with --database-url ${config.databaseUrl})`,
     );
   }
 
-  for (const line of securityPosture(config)) io.stderr(line);
-  let server;
-  try {
-    // The config resolved above, handed on as it is: it is not parsed again.
-    server = await serve({ config, logger: stderrLogger });
-  } catch (error) {
-    await embedded?.stop();
-    // A JWT public key is checked when it is imported, which happens as the server starts.
-    if (error instanceof ConfigError) {
-      io.stderr(`ssepg: ${error.message}`);
-      return 2;
-    }
-    io.stderr(`ssepg: cannot start: ${(error as Error).message}`);
-    return 1;
+  for (const line of securityPosture(config)) {
+    if (line.includes("⚠️")) log.warn(line);
+    else log.info(line);
   }
-
-  const signal = await new Promise<string>((resolve) => {
-    const off = io.onStopSignal((name) => {
-      off();
+  // Listen for SIGINT/SIGTERM before the server prints its listening line: a supervisor that
+  // stops the process right after that line gets a drain, not the runtime's default exit 143.
+  let stopListening = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    stopListening = io.onStopSignal((name) => {
+      stopListening();
       resolve(name);
     });
   });
-  io.stderr(`ssepg: ${signal} received, draining for up to ${formatDuration(config.gracefulDrain)}`);
+  let server;
+  try {
+    // The config resolved above, handed on as it is: it is not parsed again.
+    server = await serve({ config, logger: log });
+  } catch (error) {
+    stopListening();
+    await embedded?.stop();
+    // A JWT public key is checked when it is imported, which happens as the server starts.
+    if (error instanceof ConfigError) {
+      log.error(`ssepg: ${error.message}`);
+      return 2;
+    }
+    const where = error instanceof BusUnavailableError ? "; the URL comes from --database-url or DATABASE_URL" : "";
+    log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
+    return 1;
+  }
+
+  const signal = await stopped;
+  log.info(`ssepg: ${signal} received, draining for up to ${formatDuration(config.gracefulDrain)}`);
   await server.shutdown();
   await embedded?.stop();
-  io.stderr("ssepg: stopped");
+  log.info("ssepg: stopped");
   return 0;
 }

@@ -193,11 +193,12 @@ function publicKeyRule(v: string): string | undefined {
 function jwksUrlRule(v: string): string | undefined {
   try {
     const url = new URL(v);
-    if (url.protocol === "https:" || url.protocol === "http:") return undefined;
+    // fetch() refuses a URL with credentials on every runtime: refuse it here, by name.
+    if ((url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password) return undefined;
   } catch {
     // Not a URL at all: the same answer.
   }
-  return "an http(s):// URL of a JSON Web Key Set";
+  return "an http(s):// URL of a JSON Web Key Set, without user or password (fetch cannot send them)";
 }
 
 function algorithmsRule(v: string, c: Readonly<Record<string, unknown>>): string | undefined {
@@ -662,6 +663,16 @@ export const OPTION_TABLE = {
     help: "time given to queued frames at shutdown",
     min: 0,
     max: 10 * MINUTE,
+  },
+  /** Log lines as text (`text`) or one JSON object per line (`json`: time, level, message, fields). */
+  logFormat: {
+    flag: "--log-format",
+    env: "SSEPG_LOG_FORMAT",
+    kind: "string",
+    default: "text",
+    group: "operations",
+    help: "text, or json: one object per line with time, level, message and fields",
+    rule: (v: string): string | undefined => v === "text" || v === "json" ? undefined : "text or json",
   },
 } as const satisfies Readonly<Record<string, OptionEntry>>;
 

@@ -64,6 +64,15 @@ export function parseOptionValue(spec: OptionSpec, value: unknown, origin: strin
       if (typeof value !== "string") throw fail("a postgres:// URL");
       const text = value.trim();
       if (!/^postgres(ql)?:\/\/.+/.test(text)) throw fail("a postgres:// or postgresql:// URL");
+      // What the driver would refuse later with a bare "Invalid URL" (a port over 65535, a space
+      // in the host): refused here, naming the option, with the password hidden.
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw fail("a postgres:// URL with a valid host and a port from 1 to 65535");
+      }
+      if (url.port === "0") throw fail("a postgres:// URL with a valid host and a port from 1 to 65535");
       return text;
     }
     case "origins": {

