@@ -110,6 +110,14 @@ for (const [name, value] of Object.entries(jsr.imports ?? {})) {
 }
 
 // What npm would pack: the build of every export and of the bin, and nothing else of dist/.
+// Build first, as `npm pack` would (its prepack), so a fresh clone is checked the same way.
+const build = await new Deno.Command(`${root}node_modules/.bin/tsc`, {
+  args: ["-p", "tsconfig.build.json"],
+  cwd: root,
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+if (!build.success) problems.push(`the npm build failed: ${new TextDecoder().decode(build.stdout)}`);
 const pack = await new Deno.Command("npm", {
   args: ["pack", "--dry-run", "--json", "--ignore-scripts"],
   cwd: root,
