@@ -89,7 +89,9 @@ for (const p of peers) {
   if (!(p in peerMissing)) fail(`unknown peer ${p} (nchan, naive, none)`);
   if (peerMissing[p]) fail(`cannot run the ${p} peer: ${peerMissing[p]}`);
 }
-const notRun = Object.keys(peerMissing).filter((p) => !peers.includes(p))
+// Peers left out on purpose (`--peers none`, or a list without them) are not reported as missing.
+const peersAsked = Deno.args.some((a) => a === "--peers" || a.startsWith("--peers="));
+const notRun = Object.keys(peerMissing).filter((p) => !peers.includes(p) && !peersAsked)
   .map((p) => `${p} (${peerMissing[p] ?? "--peers"})`);
 if (checkExternal && !kit) {
   fail(`--check-with-external needs the independent load tool: no ${runPeers} (SSE_BENCH_DIR)`);

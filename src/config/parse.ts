@@ -99,7 +99,7 @@ function describeNumber(spec: OptionSpec): string {
   const range = (f: (n: number) => string) => `${f(spec.min ?? 0)}-${f(spec.max ?? Number.MAX_SAFE_INTEGER)}`;
   switch (spec.kind) {
     case "duration":
-      return `a duration such as 250ms, 15s or 10m, within ${range(formatDuration)}`;
+      return `a duration such as 250ms, 15s or 10m (a plain number is milliseconds), within ${range(formatDuration)}`;
     case "float":
       return `a number within ${range(String)}`;
     default:

@@ -75,6 +75,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
   if (env === undefined && flags === undefined && isResolvedConfig(overrides)) return overrides;
   const out: Record<string, unknown> = {};
   const raw: Record<string, unknown> = {};
+  const origins: Record<string, string> = {};
   for (const spec of OPTIONS) {
     const override = overrides?.[spec.name];
     const flag = flags?.[spec.name];
@@ -85,6 +86,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     else if (flag !== undefined) [value, origin] = [flag, spec.flag];
     else if (fromEnv !== undefined && fromEnv !== "") [value, origin] = [fromEnv, spec.env];
     raw[spec.name] = value;
+    origins[spec.name] = origin;
     out[spec.name] = origin === "default" ? value : parseOptionValue(spec, value, origin);
   }
   // An option that follows another takes its value when unset (the other comes first).
@@ -98,7 +100,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     // Each rule takes its own kind's value, which is what parseOptionValue gave for this spec.
     const rule = spec.rule as (value: unknown, config: Readonly<Record<string, unknown>>) => string | undefined;
     const allowed = rule(value, out);
-    if (allowed) throw invalidValue(spec, raw[spec.name], allowed);
+    if (allowed) throw invalidValue(spec, raw[spec.name], allowed, origins[spec.name]);
   }
   // Every field of Config was set above, from the same table that defines the type.
   const config = Object.freeze(out) as Config;

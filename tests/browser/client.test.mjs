@@ -29,7 +29,7 @@ const COOKIE = "ssepg_token";
 function jwt(ssepg, seconds) {
   return new SignJWT({ ssepg })
     .setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+    .setExpirationTime(Math.ceil(Date.now() / 1000 + seconds))
     .sign(new TextEncoder().encode(SECRET));
 }
 

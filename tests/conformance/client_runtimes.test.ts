@@ -17,7 +17,7 @@ const decoder = new TextDecoder();
 function jwt(ssepg: Record<string, string[]>, seconds: number): Promise<string> {
   return new SignJWT({ ssepg })
     .setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+    .setExpirationTime(Math.ceil(Date.now() / 1000 + seconds))
     .sign(new TextEncoder().encode(SECRET));
 }
 

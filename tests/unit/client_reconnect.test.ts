@@ -22,7 +22,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function jwt(ssepg: { subscribe?: string[]; publish?: string[] }, expiresInSeconds: number): Promise<string> {
   return new SignJWT({ ssepg })
     .setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
+    // exp is in whole seconds: rounding up keeps a token at least `expiresInSeconds` valid.
+    // Rounding down (floor + n) could mint one that expires within milliseconds, refused on
+    // arrival, and an identical second one: the client then rightly gives up.
+    .setExpirationTime(Math.ceil(Date.now() / 1000 + expiresInSeconds))
     .sign(new TextEncoder().encode(SECRET));
 }
 
@@ -55,8 +58,8 @@ test("subscribe() resumes after the token's exp ends the stream: fresh token, La
   const published: string[] = [];
   try {
     await waitFor(() => opened.length === 1, 5_000, "the stream to open");
-    // Publish for a while, across at least one expiry (a token minted with exp one second ahead ends within 1 s).
-    const until = Date.now() + 1_500;
+    // Publish for a while, across at least one expiry (a token minted with exp one to two seconds ahead).
+    const until = Date.now() + 2_500;
     for (let n = 0; Date.now() < until; n++) {
       published.push((await publish(server.url, topic, n, { token: publisher })).id);
       await sleep(20);

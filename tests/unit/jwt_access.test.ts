@@ -10,7 +10,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 function token(ssepg: unknown, extra: Record<string, unknown> = {}, lifetime = 60): Promise<string> {
   return new SignJWT({ ssepg, ...extra }).setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + lifetime).sign(KEY);
+    .setExpirationTime(Math.ceil(Date.now() / 1000 + lifetime)).sign(KEY);
 }
 
 async function service(options: SsepgOptions = {}) {
