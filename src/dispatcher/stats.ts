@@ -3,10 +3,9 @@
  * first, and instance-wide totals. Everything here reads the dispatcher's state and changes
  * nothing; the counters themselves are kept by the dispatcher, its topics and subscribers.
  *
- * An instance may hold 100 000 topics and the health endpoint usually asks for the busiest few,
- * so `busiestTopicStats` keeps only the best `limit` topics while it scans (a bounded heap) and builds
- * a stats object only for those; `dispatcherTotals` reads running sums (tally.ts) and walks
- * nothing.
+ * An instance may hold 100 000 topics and the health endpoint usually asks for the busiest few:
+ * the dispatcher picks them with `TopicRanks` (topic_ranks.ts), and only those get a stats object
+ * here; `dispatcherTotals` reads running sums (tally.ts) and walks nothing.
  *
  * @module
  */
@@ -152,90 +151,6 @@ export function compareBusiest(a: TopicState, b: TopicState): number {
 }
 
 /**
- * The busiest `limit` topics, busiest first (see {@link compareBusiest}).
- *
- * Costs O(n log limit) and an array of `limit` references: see {@link busiestTopicStats}.
- *
- * @param topics The topics to choose from.
- * @param limit At most this many; `Infinity` sorts them all, 0 or less (or NaN) gives none.
- * @returns A new array.
- *
- * @example
- * ```ts
- * import { TopicState } from "./topic_state.ts";
- * import { busiestTopics } from "./stats.ts";
- * const topics = ["a", "b", "c"].map((name) => new TopicState(name, 8, 0));
- * topics[2].broadcast = 5;
- * busiestTopics(topics, 2).map((t) => t.name); // ["c", "a"]
- * ```
- */
-export function busiestTopics<T extends TopicState>(topics: Iterable<T>, limit: number): T[] {
-  return selectBusiest(topics, limit).sort(compareBusiest);
-}
-
-/**
- * The busiest `limit` topics in no particular order. The topics are scanned once, keeping the
- * best so far in a heap whose root is the least busy of them, so most topics are turned away
- * after a single comparison and nothing is built for them. The root's keys are held in locals,
- * so turning a topic away reads two numbers (and its name only on a tie): at 100 000 topics
- * the scan is about a millisecond.
- */
-function selectBusiest<T extends TopicState>(topics: Iterable<T>, limit: number): T[] {
-  const keep = Math.floor(limit);
-  if (!(keep > 0)) return [];
-  const best: T[] = [];
-  let full = false;
-  let rootSubscribers = 0;
-  let rootBroadcast = 0;
-  let rootName = "";
-  for (const topic of topics) {
-    if (!full) {
-      best.push(topic);
-      // Heapify once, when the heap first fills: cheaper than sifting every early push, and
-      // never done at all when there are fewer topics than `limit`.
-      if (best.length === keep) {
-        for (let i = (keep >> 1) - 1; i >= 0; i--) siftDown(best, i);
-        full = true;
-      } else continue;
-    } else {
-      // Inline compareBusiest(topic, root) < 0, the hot path.
-      const subscribers = topic.subscribers.size;
-      if (subscribers < rootSubscribers) continue;
-      if (subscribers === rootSubscribers) {
-        const broadcast = topic.broadcast;
-        if (broadcast < rootBroadcast || (broadcast === rootBroadcast && topic.name >= rootName)) continue;
-      }
-      best[0] = topic;
-      siftDown(best, 0);
-    }
-    const root = best[0];
-    rootSubscribers = root.subscribers.size;
-    rootBroadcast = root.broadcast;
-    rootName = root.name;
-  }
-  return best;
-}
-
-/**
- * Restores the heap below `i`: every parent is less busy than (sorts after) its children, so the
- * root is the first topic to give up when a busier one turns up.
- */
-function siftDown<T extends TopicState>(heap: T[], i: number): void {
-  const n = heap.length;
-  const item = heap[i];
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= n) break;
-    const right = left + 1;
-    const child = right < n && compareBusiest(heap[right], heap[left]) > 0 ? right : left;
-    if (compareBusiest(heap[child], item) <= 0) break;
-    heap[i] = heap[child];
-    i = child;
-  }
-  heap[i] = item;
-}
-
-/**
  * {@link compareBusiest} on stats objects. Sorting the stats rather than the topics is about
  * twice as fast for a large `limit`: the keys are plain fields of freshly built, adjacent
  * objects instead of a walk from each topic to its subscriber set.
@@ -275,32 +190,6 @@ export function statsOfTopic(topic: TopicState<Subscriber>): TopicStats {
     last_activity_unix: Math.floor(topic.lastActivity / 1000),
     is_idle: topic.subscribers.size === 0,
   };
-}
-
-/**
- * Per-topic figures of the busiest `limit` topics, busiest first (see {@link compareBusiest}).
- *
- * Cheap for a small `limit` however many topics there are: one pass keeps the best `limit`
- * topics in a bounded heap (O(n log limit), an array of `limit` references), and only those get
- * a stats object. With 100 000 topics and a limit of 100 that is a few milliseconds, against
- * some 100 ms or more for building and sorting the stats of every topic.
- *
- * @param topics The topics held.
- * @param limit At most this many topics.
- * @returns One stats object per topic returned.
- *
- * @example
- * ```ts
- * import type { Subscriber } from "./subscriber.ts";
- * import { TopicState } from "./topic_state.ts";
- * import { busiestTopicStats } from "./stats.ts";
- * const topics = ["a", "b"].map((name) => new TopicState<Subscriber>(name, 8, 0));
- * topics[1].broadcast = 3;
- * busiestTopicStats(topics, 1)[0].topic; // "b"
- * ```
- */
-export function busiestTopicStats(topics: Iterable<TopicState<Subscriber>>, limit = Infinity): TopicStats[] {
-  return sortedTopicStats(selectBusiest(topics, limit));
 }
 
 /**

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../helpers/test.ts";
 import { Dispatcher } from "../../src/dispatcher/dispatcher.ts";
-import {
-  busiestTopics,
-  busiestTopicStats,
-  compareBusiest,
-  dispatcherTotals,
-  statsOfTopic,
-} from "../../src/dispatcher/stats.ts";
+import { dispatcherTotals, sortedTopicStats, statsOfTopic } from "../../src/dispatcher/stats.ts";
 import type { Subscriber, SubscriberSink } from "../../src/dispatcher/subscriber.ts";
 import { Tally } from "../../src/dispatcher/tally.ts";
 import { TopicState } from "../../src/dispatcher/topic_state.ts";
@@ -24,44 +18,6 @@ function dispatcher() {
     now: () => 0,
   });
 }
-
-/** A topic with `subscribers` placeholder subscribers and `broadcast` events counted. */
-function topic(name: string, subscribers = 0, broadcast = 0): TopicState<number> {
-  const t = new TopicState<number>(name, 8, 0);
-  for (let i = 0; i < subscribers; i++) t.subscribers.add(i);
-  t.broadcast = broadcast;
-  return t;
-}
-
-test("busiestTopics() orders by subscribers, then events received, then name, and honours the limit", () => {
-  const topics = [
-    topic("quiet"),
-    topic("b-loud", 0, 9),
-    topic("a-loud", 0, 9),
-    topic("watched", 2),
-    topic("seen", 1, 1),
-  ];
-  const names = (limit: number) => busiestTopics(topics, limit).map((t) => t.name);
-  assert.deepEqual(names(Infinity), ["watched", "seen", "a-loud", "b-loud", "quiet"]);
-  assert.deepEqual(names(3), ["watched", "seen", "a-loud"]);
-  assert.deepEqual(names(1), ["watched"]);
-  assert.deepEqual(names(2.9), ["watched", "seen"], "a fractional limit rounds down");
-  assert.deepEqual(names(0), []);
-  assert.deepEqual(names(-1), []);
-  assert.deepEqual(names(NaN), []);
-  assert.deepEqual(names(99), names(Infinity), "a limit above the topic count returns them all");
-});
-
-test("busiestTopics() picks the same topics as a full sort, whatever the limit", () => {
-  let seed = 7;
-  const random = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
-  // Few distinct keys, so ties on subscribers and on events received are common.
-  const topics = Array.from({ length: 500 }, (_, i) => topic(`t${random(1000)}-${i}`, random(4), random(6)));
-  const sorted = [...topics].sort(compareBusiest).map((t) => t.name);
-  for (const limit of [1, 2, 3, 7, 64, 100, 499, 500, 501]) {
-    assert.deepEqual(busiestTopics(topics, limit).map((t) => t.name), sorted.slice(0, limit), `limit ${limit}`);
-  }
-});
 
 test("Dispatcher.topicStats() reports the busiest topics first, limited, with their figures", async () => {
   const d = dispatcher();
@@ -106,13 +62,13 @@ test("statsOfTopic() counts each subscriber's frames waiting in that topic only"
   d.close();
 });
 
-test("busiestTopicStats() and dispatcherTotals() work on plain state", () => {
+test("sortedTopicStats() and dispatcherTotals() work on plain state", () => {
   const a = new TopicState<Subscriber>("a", 8, 0);
   const b = new TopicState<Subscriber>("b", 8, 0);
   a.published = 2;
   b.broadcast = 4;
   b.pendingDispatch = 1;
-  assert.deepEqual(busiestTopicStats([a, b], 1).map((t) => t.topic), ["b"]);
+  assert.deepEqual(sortedTopicStats([a, b]).map((t) => t.topic), ["b", "a"]);
   const tally = Object.assign(new Tally(), {
     published: 12,
     broadcast: 24,
