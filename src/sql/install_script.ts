@@ -279,8 +279,20 @@ comment on function ssepg.publish(text, jsonb) is
   'publishes one event to the ssepg topic when the transaction commits, and returns its id';
 
 create or replace function ssepg.publish(topic text, data text) returns text
-language sql volatile
-as $fn$ select ssepg.publish(topic, data::json) $fn$;
+language plpgsql volatile
+as $fn$
+declare
+  parsed json;
+begin
+  -- Text that is not JSON gets 22023 like every other refusal of ssepg.publish, not 22P02.
+  begin
+    parsed := data::json;
+  exception when invalid_text_representation then
+    raise exception using errcode = '22023', message = 'ssepg.publish: data must be JSON text: ' || sqlerrm;
+  end;
+  return ssepg.publish(topic, parsed);
+end
+$fn$;
 
 comment on function ssepg.publish(text, text) is
   'publishes one event (data is JSON text) to the ssepg topic when the transaction commits, and returns its id';

@@ -231,6 +231,9 @@ Deno.test({
         assert.equal(error.code, "22023", call);
         assert.match(error.message, /^ssepg\.publish: data must not be null/, call);
       }
+      const notJson = await sqlError(() => db.sql.unsafe(`select ssepg.publish('alpha', 'not json')`));
+      assert.equal(notJson.code, "22023");
+      assert.match(notJson.message, /^ssepg\.publish: data must be JSON text: invalid input syntax for type json/);
       const nullTopic = await sqlError(() => db.sql.unsafe(`select ssepg.publish(null, '1')`));
       assert.deepEqual(nullTopic, { code: "22023", message: "ssepg.publish: the topic must not be null" });
 
