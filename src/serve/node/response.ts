@@ -6,9 +6,60 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import { isStreamReply, type Reply, type StreamReply } from "../../http/reply.ts";
 import type { StreamWriter } from "../../sse/event_stream.ts";
+
+/**
+ * Writes a stream's ready-made HTTP chunks straight to the socket: one object per stream
+ * instead of a writer object with three closures (this and `ResponseWriter` are what an idle
+ * stream holds besides Node's own request, response and socket).
+ */
+class SocketWriter implements StreamWriter {
+  readonly #socket: Socket;
+  readonly #res: ServerResponse;
+  readonly #framer: HttpChunkFramer;
+
+  constructor(socket: Socket, res: ServerResponse, framer: HttpChunkFramer) {
+    this.#socket = socket;
+    this.#res = res;
+    this.#framer = framer;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.#socket.write(this.#framer.frame(chunk));
+  }
+
+  end(): void {
+    this.#res.end();
+  }
+
+  destroy(): void {
+    this.#res.destroy();
+  }
+}
+
+/** Writes a stream through the response (HTTP/1.0: no chunked framing). */
+class ResponseWriter implements StreamWriter {
+  readonly #res: ServerResponse;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.#res.write(chunk);
+  }
+
+  end(): void {
+    this.#res.end();
+  }
+
+  destroy(): void {
+    this.#res.destroy();
+  }
+}
 
 /**
  * Frames chunks as HTTP/1.1 chunks, remembering the last one: streams of one topic are
@@ -82,13 +133,12 @@ function sendStream(reply: StreamReply, req: IncomingMessage, res: ServerRespons
   res.writeHead(reply.status, chunked ? { ...reply.headers, "Transfer-Encoding": "chunked" } : reply.headers);
   res.flushHeaders();
   const socket = chunked ? res.socket : null;
-  const writer: StreamWriter = socket
-    ? { write: (chunk) => socket.write(framer.frame(chunk)), end: () => res.end(), destroy: () => res.destroy() }
-    : { write: (chunk) => res.write(chunk), end: () => res.end(), destroy: () => res.destroy() };
+  const writer = socket ? new SocketWriter(socket, res, framer) : new ResponseWriter(res);
   const drains = socket ?? res;
   const resume = () => stream.resume();
   drains.on("drain", resume);
-  res.once("close", () => {
+  // `on`, not `once`: a response closes once, and once() adds a wrapper and its state per stream.
+  res.on("close", () => {
     drains.off("drain", resume);
     stream.cancel();
   });
