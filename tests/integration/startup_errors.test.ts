@@ -14,22 +14,9 @@ import { root, runtimesUnderTest, serverCommand } from "../../scripts/processes.
 import { createSsepg } from "../../src/service/create.ts";
 import { ConfigError } from "../../src/config/config.ts";
 import { silentLogger } from "../../src/log.ts";
+import { runCommand } from "../helpers/run_command.ts";
 
 const decoder = new TextDecoder();
-
-/** Runs `ssepg <args>` and stops it after `ms` if it is still running. */
-async function run(command: string[], args: string[], env: Record<string, string>, ms = 15_000) {
-  const child = new Deno.Command(command[0], {
-    args: [...command.slice(1), ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGTERM"), ms);
-  const { code, stdout, stderr } = await child.output();
-  clearTimeout(timer);
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
 
 const serveArgs = ["serve", "--port", "0", "--host", "127.0.0.1"];
 
@@ -47,7 +34,7 @@ for (const runtime of runtimesUnderTest()) {
           ["postgres://nobody-here@127.0.0.1:5432/postgres", /role "nobody-here" does not exist/],
         ] as const
       ) {
-        const result = await run(command, serveArgs, { DATABASE_URL: url });
+        const result = await runCommand(command, serveArgs, { DATABASE_URL: url });
         assert.equal(result.code, 1, result.stderr);
         assert.match(result.stderr, /ssepg: cannot start: cannot connect to PostgreSQL at postgres:\/\//);
         assert.match(result.stderr, reason);
@@ -63,7 +50,7 @@ for (const runtime of runtimesUnderTest()) {
     async fn() {
       assert.ok(Array.isArray(command), `${runtime} is not installed`);
       for (const url of ["postgres://app:SuperSecret@127.0.0.1:99999/x", "postgress://app:SuperSecret@db/x"]) {
-        const result = await run(command, serveArgs, { DATABASE_URL: url });
+        const result = await runCommand(command, serveArgs, { DATABASE_URL: url });
         assert.equal(result.code, 2, result.stderr);
         assert.match(result.stderr, /^ssepg: Cannot use databaseUrl \(--database-url, DATABASE_URL\) as it must be/);
         assert.match(result.stderr, /app:\*\*\*@/);
@@ -77,7 +64,7 @@ for (const runtime of runtimesUnderTest()) {
     async fn() {
       assert.ok(Array.isArray(command), `${runtime} is not installed`);
       const port = String(20_000 + Math.floor(Math.random() * 20_000));
-      const result = await run(command, ["serve", "-p", port, "--host", "127.0.0.1"], {
+      const result = await runCommand(command, ["serve", "-p", port, "--host", "127.0.0.1"], {
         SSEPG_PUBLISH_TOKN: "x",
         SSEPG_NOT_A_THING: "1",
       }, 4_000);
@@ -87,7 +74,7 @@ for (const runtime of runtimesUnderTest()) {
         /ssepg: ⚠️ {2}SSEPG_PUBLISH_TOKN is not an ssepg variable and is ignored \(did you mean SSEPG_PUBLISH_TOKEN\?\)/,
       );
       assert.match(result.stderr, /SSEPG_NOT_A_THING is not an ssepg variable and is ignored\n/);
-      const wrong = await run(command, ["serve", "-x", "1"], {});
+      const wrong = await runCommand(command, ["serve", "-x", "1"], {});
       assert.equal(wrong.code, 2);
       assert.match(wrong.stderr, /^ssepg: Unknown flag -x; see ssepg --help/);
     },
@@ -98,7 +85,7 @@ for (const runtime of runtimesUnderTest()) {
     async fn() {
       assert.ok(Array.isArray(command), `${runtime} is not installed`);
       for (const name of ["SSEPG_JWT_SECRET", "SSEPG_JWT_PUBLIC_KEY", "SSEPG_JWT_JWKS_URL"]) {
-        const result = await run(command, serveArgs, { [name]: "" });
+        const result = await runCommand(command, serveArgs, { [name]: "" });
         assert.equal(result.code, 2, `${name}: ${result.stderr}`);
         assert.match(result.stderr, new RegExp(`${name}\\) as it is set but empty`));
         assert.equal(result.stdout, "", "never listening");
@@ -110,7 +97,7 @@ for (const runtime of runtimesUnderTest()) {
     name: `${runtime}: SSEPG_LOG_FORMAT=json logs one JSON object per line, errors included`,
     async fn() {
       assert.ok(Array.isArray(command), `${runtime} is not installed`);
-      const result = await run(command, serveArgs, { SSEPG_LOG_FORMAT: "json", SSEPG_TYPO_HERE: "1" }, 4_000);
+      const result = await runCommand(command, serveArgs, { SSEPG_LOG_FORMAT: "json", SSEPG_TYPO_HERE: "1" }, 4_000);
       assert.match(result.stdout, /ssepg listening on/);
       const lines = result.stderr.trim().split("\n");
       assert.ok(lines.length >= 3, result.stderr);
@@ -122,10 +109,10 @@ for (const runtime of runtimesUnderTest()) {
         assert.ok(!entry.message.startsWith("ssepg: "), line);
       }
       assert.ok(lines.some((l) => JSON.parse(l).level === "warn" && l.includes("SSEPG_TYPO_HERE")));
-      const failed = await run(command, serveArgs, { SSEPG_LOG_FORMAT: "json", SSEPG_KEEP_ALIVE: "soon" });
+      const failed = await runCommand(command, serveArgs, { SSEPG_LOG_FORMAT: "json", SSEPG_KEEP_ALIVE: "soon" });
       assert.equal(failed.code, 2);
       assert.equal(JSON.parse(failed.stderr.trim()).level, "error");
-      const bad = await run(command, serveArgs, { SSEPG_LOG_FORMAT: "yaml" });
+      const bad = await runCommand(command, serveArgs, { SSEPG_LOG_FORMAT: "yaml" });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /logFormat .* must be text or json/);
     },

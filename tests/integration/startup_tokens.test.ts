@@ -8,21 +8,9 @@
 
 import assert from "node:assert/strict";
 import { runtimesUnderTest, serverCommand } from "../../scripts/processes.ts";
+import { runCommand } from "../helpers/run_command.ts";
 
-const decoder = new TextDecoder();
-
-async function run(command: string[], env: Record<string, string>, ms: number) {
-  const child = new Deno.Command(command[0], {
-    args: [...command.slice(1), "serve", "--port", "0", "--host", "127.0.0.1"],
-    env: { ...env, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGTERM"), ms);
-  const { code, stdout, stderr } = await child.output();
-  clearTimeout(timer);
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
+const serveArgs = ["serve", "--port", "0", "--host", "127.0.0.1"];
 
 for (const runtime of runtimesUnderTest()) {
   const command = serverCommand(runtime);
@@ -37,7 +25,7 @@ for (const runtime of runtimesUnderTest()) {
           [{ SSEPG_LISTEN_TOKEN: "tab\there" }, "listenToken"],
         ] as const
       ) {
-        const result = await run(command as string[], env, 10_000);
+        const result = await runCommand(command as string[], serveArgs, env, 10_000);
         assert.equal(result.code, 2, `${JSON.stringify(env)}: ${result.stderr}`);
         assert.doesNotMatch(result.stdout, /listening/);
         assert.match(result.stderr, new RegExp(`Cannot use ${option} .* visible ASCII`));
@@ -51,7 +39,7 @@ for (const runtime of runtimesUnderTest()) {
     name: `${runtime}: a token variable set but empty is reported at startup`,
     async fn() {
       assert.ok(Array.isArray(command), `${runtime} is not installed: ${JSON.stringify(command)}`);
-      const result = await run(command as string[], { SSEPG_PUBLISH_TOKEN: "" }, 4_000);
+      const result = await runCommand(command as string[], serveArgs, { SSEPG_PUBLISH_TOKEN: "" }, 4_000);
       assert.match(
         result.stderr,
         /SSEPG_PUBLISH_TOKEN is set but empty, so it is ignored and publishToken stays unset/,
