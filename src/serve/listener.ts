@@ -20,6 +20,12 @@ export interface ListenOptions {
   readonly port: number;
   /** Address to bind. */
   readonly hostname: string;
+  /**
+   * Share the port with other processes that set it too (SO_REUSEPORT): how `--workers` runs
+   * several processes on one port on Deno and Bun. Ignored where the runtime cannot (Node 20,
+   * whose workers share the port through the cluster module instead).
+   */
+  readonly reusePort?: boolean;
 }
 
 /**

@@ -4,9 +4,11 @@
  * @module
  */
 
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, maxHeaderSize, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Handler } from "../../http/handler.ts";
 import type { Listener, ListenOptions } from "../listener.ts";
+import { RawFront, type ReadyReplies } from "./raw_front.ts";
 import { nodeHead } from "./request.ts";
 import { HttpChunkFramer, sendReply } from "./response.ts";
 
@@ -29,11 +31,20 @@ import { HttpChunkFramer, sendReply } from "./response.ts";
 export function nodeHandler(
   target: Handler | { readonly handle: Handler },
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const handle = typeof target === "function" ? target : target.handle;
-  const framer = new HttpChunkFramer();
+  return requestListener(typeof target === "function" ? target : target.handle, new HttpChunkFramer(), undefined);
+}
+
+/** The request listener; a reply the raw front already made for the socket is sent as is. */
+function requestListener(
+  handle: Handler,
+  framer: HttpChunkFramer,
+  ready: ReadyReplies | undefined,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     try {
-      sendReply(await handle(nodeHead(req)), req, res, framer);
+      const made = ready?.get(req.socket as Socket);
+      if (made !== undefined) ready!.delete(req.socket as Socket);
+      sendReply(made ?? await handle(nodeHead(req)), req, res, framer);
     } catch {
       // The pipeline answers every failure itself; this is a write to a socket that broke.
       if (!res.headersSent) res.writeHead(500).end();
@@ -50,7 +61,9 @@ export const HEADERS_TIMEOUT_MS = 10_000;
  *
  * Node ends a request after `requestTimeout` (300 s by default), which would cut every SSE
  * stream after five minutes; it is turned off here, and a request head must arrive within
- * {@link HEADERS_TIMEOUT_MS}. Idle keep-alive connections close after Node's 5 s.
+ * {@link HEADERS_TIMEOUT_MS}. Idle keep-alive connections close after Node's 5 s. Event streams
+ * asked for with a plain `GET` are served on the raw socket ({@link RawFront}); everything
+ * else by `node:http`.
  *
  * @param handler The pipeline.
  * @param options Port and hostname.
@@ -64,18 +77,33 @@ export const HEADERS_TIMEOUT_MS = 10_000;
  * ```
  */
 export function listenNode(handler: Handler, options: ListenOptions): Promise<Listener> {
+  const framer = new HttpChunkFramer();
+  const ready: ReadyReplies = new WeakMap();
   const server = createServer({
     // A request head must arrive within HEADERS_TIMEOUT_MS, checked every second (Node checks
     // every 30 s by default, which lets a slow-header client hold a connection for 90 s).
     headersTimeout: HEADERS_TIMEOUT_MS,
     connectionsCheckingInterval: 1_000,
-  }, nodeHandler(handler));
+  }, requestListener(handler, framer, ready));
+  const front = new RawFront(server, handler, {
+    framer,
+    ready,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    maxHeaderSize,
+  });
   // requestTimeout would cut every stream after it; bodies have bodyTimeout, streams keep-alives.
   server.requestTimeout = 0;
   server.timeout = 0;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
+    // reusePort: Deno's node:http sets SO_REUSEPORT; Node 20 ignores it (cluster workers share
+    // the port through the primary instead), and its types do not know it yet.
+    const where: { port: number; host: string; reusePort?: boolean } = {
+      port: options.port,
+      host: options.hostname,
+      reusePort: options.reusePort,
+    };
+    server.listen(where, () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : options.port;
       resolve({
@@ -91,6 +119,7 @@ export function listenNode(handler: Handler, options: ListenOptions): Promise<Li
               done();
             });
             server.closeIdleConnections();
+            front.close();
           }),
       });
     });
