@@ -43,12 +43,15 @@ export type {
 export { HttpProblem } from "./src/http/problem.ts";
 export type { ProblemBody } from "./src/http/problem.ts";
 export type { HealthReport, HealthTotals } from "./src/http/health.ts";
+export type { WorkerIdentity } from "./src/worker_identity.ts";
+export { HOP_STAGES, type HopsReport, type HopStage } from "./src/hops/hop_tracer.ts";
+export type { PercentileSummary } from "./src/hops/percentiles.ts";
 export type { DispatcherTotals, TopicStats } from "./src/dispatcher/dispatcher.ts";
 export type { SsepgEvent } from "./src/dispatcher/event.ts";
 export type { LogFields, Logger } from "./src/log.ts";
 export { channelFor, decodeEnvelope, encodeEnvelope, fnv1a32 } from "./src/bus/envelope.ts";
 export type { Envelope } from "./src/bus/envelope.ts";
-export type { Bus, BusHandlers, BusStatus, FragmentStatus } from "./src/bus/bus.ts";
+export type { Bus, BusHandlers, BusStatus, FragmentStatus, PublishMarks } from "./src/bus/bus.ts";
 export { BusUnavailableError } from "./src/bus/bus.ts";
 export { main, processIo, runCli } from "./src/cli/main.ts";
 import { runCli as startCli } from "./src/cli/main.ts";

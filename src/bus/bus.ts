@@ -18,13 +18,35 @@ import type { Histogram } from "../histogram.ts";
  * ```
  */
 export interface BusHandlers {
-  /** An event arrived (from any instance, this one included). */
-  event(envelope: Envelope): void;
+  /**
+   * An event arrived (from any instance, this one included); `receivedAt` is the
+   * `performance.now()` of its notification's arrival, given only when `timed` is true.
+   */
+  event(envelope: Envelope, receivedAt?: number): void;
   /**
    * Events may have been lost: of every topic (the listener was away and is back), or of
    * `topic` only (a large event of that topic could not be rebuilt from its fragments).
    */
   gap(topic?: string): void;
+  /** Time each notification's arrival for `event` (hop timing); off, no clock is read. */
+  readonly timed?: boolean;
+}
+
+/**
+ * Hop-timing marks of one publish, which the bus fills as the event goes (`performance.now()`;
+ * -1 until known). A bus without these hops (in memory) leaves them at -1.
+ *
+ * @example
+ * ```ts
+ * import type { PublishMarks } from "./bus.ts";
+ * const marks: PublishMarks = { notify: -1, commit: -1 };
+ * ```
+ */
+export interface PublishMarks {
+  /** The statement carrying the event was handed to the driver. */
+  notify: number;
+  /** That statement's answer came back (committed). */
+  commit: number;
 }
 
 /**
@@ -102,9 +124,10 @@ export interface Bus {
    * Sends one event to every instance. Resolves once it is committed (PostgreSQL) or fanned out
    * (memory); rejects with {@link BusUnavailableError} when it was not, and then nothing of it
    * is delivered anywhere, or with {@link PublishOutcomeUnknownError} when the statement carrying
-   * it went out but its outcome never came back (it may or may not be delivered).
+   * it went out but its outcome never came back (it may or may not be delivered). `marks`, when
+   * given, are filled as the event goes (hop timing).
    */
-  publish(envelope: Envelope, payload: string): Promise<void>;
+  publish(envelope: Envelope, payload: string, marks?: PublishMarks): Promise<void>;
   /** Current figures. */
   status(): BusStatus;
   /**

@@ -256,6 +256,28 @@ export const OPTION_TABLE = {
     group: "server",
     help: "address to bind",
   },
+  /**
+   * Processes serving one port, `auto` for one per core: `ssepg serve` starts them (the library
+   * serves in the calling process only). Above 1 they share events through PostgreSQL, so a
+   * database is needed.
+   */
+  workers: {
+    flag: "--workers",
+    env: "SSEPG_WORKERS",
+    kind: "string",
+    default: "1",
+    group: "server",
+    help: "processes serving the port (auto = one per core); needs a database above 1",
+    rule: (v: string, config: Readonly<Record<string, unknown>>): string | undefined => {
+      if (v !== "auto" && !(/^[1-9][0-9]{0,3}$/.test(v) && Number(v) <= 1024)) return "auto or 1 to 1024";
+      // Without a database each process would be its own island: a publish would reach only the
+      // subscribers of the worker that took it.
+      if (v !== "1" && !config.databaseUrl && !config.embeddedPostgres) {
+        return "1 without a database: workers share events through PostgreSQL, so set --database-url or --embedded-postgres";
+      }
+      return undefined;
+    },
+  },
   /** On Deno, serve with `Deno.serve` instead of `node:http` (more memory per stream, see README). */
   denoServe: {
     flag: "--deno-serve",
@@ -673,6 +695,18 @@ export const OPTION_TABLE = {
     group: "operations",
     help: "text, or json: one object per line with time, level, message and fields",
     rule: (v: string): string | undefined => v === "text" || v === "json" ? undefined : "text or json",
+  },
+  /**
+   * Time each event's hops (POST, NOTIFY, commit, LISTEN, socket writes) and report per-stage
+   * latency percentiles under `hops` in health. Off: one boolean check per event.
+   */
+  traceHops: {
+    flag: "--trace-hops",
+    env: "SSEPG_TRACE_HOPS",
+    kind: "bool",
+    default: false,
+    group: "operations",
+    help: "time each event's hops (POST, NOTIFY, commit, LISTEN, writes); percentiles under hops in health",
   },
 } as const satisfies Readonly<Record<string, OptionEntry>>;
 

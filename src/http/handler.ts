@@ -84,13 +84,15 @@ export function createHandler(target: HttpTarget, options: HandlerOptions): Hand
   // and echoing any origin with credentials would let every site read a user's streams.
   const credentials = config.jwtCookie !== undefined;
   return async (head) => {
+    // Hop timing (`traceHops`) starts here, so that a publish's time includes its authentication.
+    const arrivedAt = config.traceHops ? performance.now() : undefined;
     let reply: Reply;
     try {
       const badHost = hostProblem(head.headers.get("host"));
       if (badHost) throw badHost;
       const route = matchRoute(table, head.path);
       if (route === undefined) throw notFound(head);
-      reply = await answer(target, options, access, route, head);
+      reply = await answer(target, options, access, route, head, arrivedAt);
     } catch (error) {
       if (!(error instanceof HttpProblem)) {
         target.logger.error(`ssepg: unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
@@ -107,6 +109,7 @@ async function answer(
   access: Access,
   route: Route,
   head: RequestHead,
+  arrivedAt: number | undefined,
 ): Promise<Reply> {
   const method = head.method;
   switch (route.kind) {
@@ -136,7 +139,7 @@ async function answer(
       }
       if (target.draining) throw drainingProblem();
       return action === "publish"
-        ? publishReply(target, topics[0], head, grant.expiresAt)
+        ? publishReply(target, topics[0], head, grant.expiresAt, arrivedAt)
         : streamReply(target, topics, head, grant.expiresAt);
     }
   }

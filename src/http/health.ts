@@ -9,6 +9,8 @@
 import type { BusStatus } from "../bus/bus.ts";
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 import type { DispatcherTotals, TopicStats } from "../dispatcher/stats.ts";
+import type { HopsReport } from "../hops/hop_tracer.ts";
+import type { WorkerIdentity } from "../worker_identity.ts";
 
 /**
  * The health JSON.
@@ -31,6 +33,11 @@ export interface HealthReport {
   now: string;
   /** Runtime and version, e.g. `deno 2.9.6`. */
   runtime: string;
+  /**
+   * With `--workers N`, which worker answered (each serves its own figures: the port's
+   * connections are spread over them); `null` for a single process.
+   */
+  worker: WorkerIdentity | null;
   /** Which bus the instance uses. */
   bus: "postgres" | "memory";
   /** Shutdown has begun. */
@@ -43,6 +50,8 @@ export interface HealthReport {
   topics: TopicStats[];
   /** Instance-wide figures. */
   totals: HealthTotals;
+  /** Per-stage latency of events (`traceHops`); absent when it is off. */
+  hops?: HopsReport;
 }
 
 /**
@@ -108,6 +117,10 @@ export interface HealthSources {
   readonly notifyShards: number;
   /** Shutdown has begun. */
   readonly draining: boolean;
+  /** Hop timing figures, with `traceHops` only. */
+  readonly hops?: HopsReport | undefined;
+  /** Which worker of `--workers N` this is, if any. */
+  readonly worker?: WorkerIdentity;
 }
 
 /**
@@ -135,6 +148,7 @@ export function healthReport(sources: HealthSources, limit = Infinity): HealthRe
     status: bus.connected && !sources.draining ? "ok" : "degraded",
     now: new Date().toISOString(),
     runtime: sources.runtime,
+    worker: sources.worker ?? null,
     bus: bus.kind,
     draining: sources.draining,
     last_notification_at: bus.lastNotificationAt === undefined ? null : new Date(bus.lastNotificationAt).toISOString(),
@@ -154,5 +168,6 @@ export function healthReport(sources: HealthSources, limit = Infinity): HealthRe
       fragment_sets_discarded: bus.fragments?.discarded ?? 0,
       fragment_held_bytes: bus.fragments?.heldBytes ?? 0,
     },
+    ...(sources.hops === undefined ? {} : { hops: sources.hops }),
   };
 }

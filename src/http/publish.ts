@@ -22,6 +22,8 @@ const HEADERS = Object.freeze({ "Content-Type": "application/json", "Cache-Contr
  * @param head The request (its body is read here).
  * @param expiresAt Epoch ms at which the publisher's token expires (Infinity for never): a body
  *   that finishes after it gets 401, and nothing is published.
+ * @param arrivedAt `performance.now()` when the request head reached the handler, for hop timing
+ *   (`traceHops`); read here when absent.
  * @returns The 200 reply.
  * @throws {HttpProblem} 400 for a bad or broken body, 408 and 413 from the body reader, 401 for a
  * token that expired while the body arrived, 413 for an event over `maxEventBytes`, 422 for one
@@ -42,8 +44,11 @@ export async function publishReply(
   topic: string,
   head: RequestHead,
   expiresAt: number = Infinity,
+  arrivedAt?: number,
 ): Promise<PlainReply> {
   const { config } = target;
+  // Hop timing starts when the request head reached the handler (`traceHops` only).
+  arrivedAt ??= config.traceHops ? performance.now() : undefined;
   let body: Uint8Array;
   try {
     body = await head.body(config.maxBodyBytes, config.bodyTimeout);
@@ -54,7 +59,7 @@ export async function publishReply(
   // past the token's expiry.
   if (expiresAt !== Infinity && Date.now() >= expiresAt) throw tokenExpiredProblem();
   const data = parsePublishBody(body);
-  const { id } = await target.publish(topic, data);
+  const { id } = await target.publish(topic, data, arrivedAt);
   return { status: 200, headers: HEADERS, body: `{"id":${JSON.stringify(id)},"topic":"${topic}","data":${data}}` };
 }
 

@@ -32,10 +32,11 @@ export interface HttpTarget {
   readonly gzipAvailable: boolean;
   /**
    * Publishes compact JSON `data` to a valid topic; resolves once the database accepted it.
+   * `arrivedAt` is the request's `performance.now()`, for hop timing (`traceHops`).
    *
    * @throws {HttpProblem} 413 for an envelope over `maxNotifyBytes`, 503 when the database refuses.
    */
-  publish(topic: string, data: string): Promise<{ id: string }>;
+  publish(topic: string, data: string, arrivedAt?: number): Promise<{ id: string }>;
   /** A subscriber's event stream for valid, distinct topics, not yet started. */
   openStream(topics: readonly string[], lastEventId: string | undefined, gzip: boolean): EventStream;
   /** The health report with at most `limit` topics. */

@@ -13,6 +13,7 @@ import type { Config } from "../config/config.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
 import { memoryModelFor } from "../dispatcher/memory_model.ts";
 import { type HealthReport, healthReport } from "../http/health.ts";
+import { HopTracer } from "../hops/hop_tracer.ts";
 import { metricsText } from "../http/metrics.ts";
 import { drainingProblem, HttpProblem } from "../http/problem.ts";
 import type { HttpTarget } from "../http/target.ts";
@@ -23,6 +24,7 @@ import { ChunkCache } from "../sse/chunk_cache.ts";
 import { EventStream } from "../sse/event_stream.ts";
 import { type Deflate, loadDeflate } from "../sse/gzip.ts";
 import { utf8Length } from "../utf8.ts";
+import type { WorkerIdentity } from "../worker_identity.ts";
 
 /**
  * An ssepg instance: start it, publish and stream through it, close it.
@@ -48,6 +50,7 @@ export class Instance implements HttpTarget {
   readonly dispatcher: Dispatcher;
   readonly #bus: Bus;
   readonly #runtime: string;
+  readonly #worker: WorkerIdentity | undefined;
   readonly #nextId = createIdGenerator();
   readonly #chunks = new ChunkCache();
   /** Refused publishes during an outage come by the thousand: one line per kind per 10 s. */
@@ -57,6 +60,8 @@ export class Instance implements HttpTarget {
   #closed: Promise<void> | undefined;
   /** Ids this instance published that have not come back through the bus yet. */
   readonly #ownInFlight = new Set<string>();
+  /** Hop timing, with `traceHops` only. */
+  readonly #hops: HopTracer | undefined;
 
   /**
    * Prepares the instance; {@link Instance.start} connects it.
@@ -65,13 +70,16 @@ export class Instance implements HttpTarget {
    * @param bus The bus to publish and listen on.
    * @param logger Where to log.
    * @param runtime Runtime name and version for the health report.
+   * @param worker Which worker of `--workers N` this is, for health and metrics.
    */
-  constructor(config: Config, bus: Bus, logger: Logger, runtime: string) {
+  constructor(config: Config, bus: Bus, logger: Logger, runtime: string, worker?: WorkerIdentity) {
+    this.#worker = worker;
     this.config = config;
     this.logger = logger;
     this.#limitedLog = new LogLimiter(logger);
     this.#bus = bus;
     this.#runtime = runtime;
+    this.#hops = config.traceHops ? new HopTracer() : undefined;
     this.dispatcher = new Dispatcher({
       ...config,
       memoryModel: memoryModelFor(runtime),
@@ -102,11 +110,17 @@ export class Instance implements HttpTarget {
   async start(): Promise<void> {
     this.#deflate = await loadDeflate();
     try {
+      const hops = this.#hops;
       await this.#bus.start({
-        event: (envelope) => {
+        event: (envelope, receivedAt) => {
           if (this.#ownInFlight.size > 0 && envelope.id !== undefined) this.#ownInFlight.delete(envelope.id);
-          this.dispatcher.receive(envelope);
+          const event = this.dispatcher.receive(envelope);
+          if (hops !== undefined) {
+            const subscribers = this.dispatcher.topic(envelope.topic)?.subscribers.size ?? 0;
+            hops.received(envelope.id, event, subscribers, receivedAt ?? performance.now());
+          }
         },
+        timed: hops !== undefined,
         gap: (topic) => {
           // What was in flight while the listener was away is lost; stop waiting for it.
           if (topic === undefined) this.#ownInFlight.clear();
@@ -130,6 +144,7 @@ export class Instance implements HttpTarget {
    *
    * @param topic A valid, normalised topic.
    * @param data Compact JSON text (not `null`).
+   * @param arrivedAt `performance.now()` when the request arrived, for hop timing (`traceHops`).
    * @returns The event id, once the bus accepted the event.
    * @throws {HttpProblem} 503 while draining, while the bus cannot LISTEN, when the database
    *   refuses or the event could not be sent within `publishTimeout` (nothing was published);
@@ -137,11 +152,12 @@ export class Instance implements HttpTarget {
    *   413 for an envelope over `maxEventBytes`; 422 `event-rejected` when the database refuses
    *   the event's content (a character its encoding lacks).
    */
-  async publish(topic: string, data: string): Promise<{ id: string }> {
+  async publish(topic: string, data: string, arrivedAt?: number): Promise<{ id: string }> {
     if (this.#draining) throw drainingProblem();
     const envelope = { topic, data, id: this.#nextId() };
     const payload = encodeEnvelope(envelope);
-    const size = utf8Length(payload);
+    // A UTF-8 byte is at most 3 per UTF-16 unit: most payloads need no count at all.
+    const size = payload.length * 3 > this.config.maxEventBytes ? utf8Length(payload) : payload.length;
     if (size > this.config.maxEventBytes) {
       throw new HttpProblem(
         413,
@@ -151,9 +167,13 @@ export class Instance implements HttpTarget {
       );
     }
     this.#ownInFlight.add(envelope.id);
+    const hops = this.#hops;
+    const marks = hops?.published(envelope.id, arrivedAt ?? performance.now());
     try {
-      await this.#bus.publish(envelope, payload);
+      await this.#bus.publish(envelope, payload, marks);
+      if (marks !== undefined) hops!.answered(envelope.id, marks, true);
     } catch (error) {
+      if (marks !== undefined) hops!.answered(envelope.id, marks, false);
       this.#ownInFlight.delete(envelope.id);
       if (error instanceof PublishOutcomeUnknownError) {
         this.#limitedLog.warn("publish-unknown", `ssepg: publish to ${topic} has an unknown outcome: ${error.message}`);
@@ -203,6 +223,7 @@ export class Instance implements HttpTarget {
       lastEventId,
       gzip: gzip ? this.#deflate : undefined,
       chunks: this.#chunks,
+      hops: this.#hops,
     });
   }
 
@@ -219,6 +240,8 @@ export class Instance implements HttpTarget {
       runtime: this.#runtime,
       notifyShards: this.config.notifyShards,
       draining: this.#draining,
+      worker: this.#worker,
+      hops: this.#hops?.report(),
     }, limit);
   }
 
@@ -228,7 +251,12 @@ export class Instance implements HttpTarget {
    * @returns The exposition text.
    */
   metrics(): string {
-    return metricsText({ dispatcher: this.dispatcher, bus: this.#bus.status(), draining: this.#draining });
+    return metricsText({
+      dispatcher: this.dispatcher,
+      bus: this.#bus.status(),
+      draining: this.#draining,
+      worker: this.#worker,
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Dispatcher } from "../dispatcher/dispatcher.ts";
 import type { FrameStyle, StoredEvent } from "../dispatcher/event.ts";
 import type { Subscriber } from "../dispatcher/subscriber.ts";
 import { TopicLimitError } from "../dispatcher/topic_limit_error.ts";
+import type { HopTracer } from "../hops/hop_tracer.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import { concatBytes } from "../bytes.ts";
 import { encodeComment, encodeEvent, encodeRetry, KEEP_ALIVE, SHUTTING_DOWN } from "./frame.ts";
@@ -52,6 +53,8 @@ export interface EventStreamOptions {
   readonly chunks?: ChunkCache | undefined;
   /** Cut-off time after a drop, in ms. @default DROP_GRACE_MS */
   readonly dropGrace?: number;
+  /** Hop timing (`traceHops`): told of every event written. @default none */
+  readonly hops?: HopTracer | undefined;
 }
 
 /**
@@ -316,8 +319,9 @@ export class EventStream {
     if (!this.#waiting || this.#ended || this.#expired || !sub) return;
     const parts: (Uint8Array | StoredEvent)[] = this.#control;
     this.#control = [];
+    let events: StoredEvent[] | undefined;
     if (!sub.closed) {
-      const events = sub.take();
+      events = sub.take();
       if (sub.skipped) {
         this.#dispatcher.countGap();
         parts.push(gapFrame(sub.lastId));
@@ -333,7 +337,13 @@ export class EventStream {
     this.#waiting = false;
     sub.demand = false;
     sub.lastWriteAt = Date.now();
-    if (this.#writer!.write(this.#encode(parts)) && !finishing) {
+    const more = this.#writer!.write(this.#encode(parts));
+    const hops = this.#options.hops;
+    if (hops !== undefined && events !== undefined && events.length > 0) {
+      const at = performance.now();
+      for (const event of events) hops.wrote(event, at);
+    }
+    if (more && !finishing) {
       // The writer takes more at once: the next event is written as soon as it arrives.
       this.#waiting = true;
       sub.demand = !sub.closed;

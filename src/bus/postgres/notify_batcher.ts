@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BusUnavailableError, EventRejectedError, PublishOutcomeUnknownError } from "../bus.ts";
+import { BusUnavailableError, EventRejectedError, type PublishMarks, PublishOutcomeUnknownError } from "../bus.ts";
 import { Histogram } from "../../histogram.ts";
 
 /**
@@ -52,6 +52,8 @@ interface Pending {
   settled: boolean;
   /** Sent in a statement of its own (after a statement it shared was refused for its data). */
   alone?: boolean;
+  /** Hop-timing marks to fill when the statement leaves and when it is answered. */
+  readonly marks: PublishMarks | undefined;
 }
 
 interface Batch {
@@ -59,6 +61,8 @@ interface Batch {
   /** `performance.now()` when the statement was handed to the executor. */
   readonly sentAt: number;
   readonly statement: NotifyStatement;
+  /** Some of its publishes carry hop-timing marks. */
+  readonly timed: boolean;
 }
 
 /**
@@ -172,12 +176,18 @@ export class NotifyBatcher {
    *
    * @param channel The channel, or one per payload.
    * @param payload The payload, or the payloads in order.
+   * @param marks Hop-timing marks: `notify` is set when the statement leaves, `commit` when it
+   *   committed.
    * @returns Resolves when the statement carrying it committed; rejects with
    *   {@link BusUnavailableError} when it was refused, not sent in time or the queue is full,
    *   with {@link PublishOutcomeUnknownError} when it was sent and not answered in time, or with
    *   the executor's error when the statement failed.
    */
-  publish(channel: string | readonly string[], payload: string | readonly string[]): Promise<void> {
+  publish(
+    channel: string | readonly string[],
+    payload: string | readonly string[],
+    marks?: PublishMarks,
+  ): Promise<void> {
     if (this.pending >= this.#maxPending) {
       return Promise.reject(
         new BusUnavailableError(
@@ -193,6 +203,7 @@ export class NotifyBatcher {
         resolve,
         reject,
         settled: false,
+        marks,
       });
       // Deadlines only grow (one timeout for all), so a running timer already fires early enough.
       if (this.#open++ === 0) this.#arm();
@@ -219,7 +230,12 @@ export class NotifyBatcher {
       const sentAt = performance.now();
       const channels: string[] = [];
       const payloads: string[] = [];
+      let timed = false;
       for (const p of items) {
+        if (p.marks !== undefined) {
+          p.marks.notify = sentAt;
+          timed = true;
+        }
         if (typeof p.payload === "string") {
           channels.push(p.channel as string);
           payloads.push(p.payload);
@@ -245,7 +261,7 @@ export class NotifyBatcher {
         continue;
       }
       const statement: NotifyStatement = "done" in result ? result : { done: result, sent: () => true, withdraw() {} };
-      const batch: Batch = { items, sentAt, statement };
+      const batch: Batch = { items, sentAt, statement, timed };
       this.#inFlight.add(batch);
       this.#inFlightEvents += batch.items.length;
       this.batches++;
@@ -253,6 +269,10 @@ export class NotifyBatcher {
       this.batchSizes.observe(batch.items.length);
       statement.done.then(
         () => {
+          if (batch.timed) {
+            const at = performance.now();
+            for (const p of batch.items) if (p.marks !== undefined) p.marks.commit = at;
+          }
           for (const p of batch.items) this.#settle(p);
         },
         (error) => {

@@ -10,12 +10,13 @@
 
 import postgres from "postgres";
 import { backoff as defaultBackoff } from "../backoff.ts";
-import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError } from "../bus.ts";
+import { type Bus, type BusHandlers, type BusStatus, BusUnavailableError, type PublishMarks } from "../bus.ts";
 import { allChannels, channelFor, decodeEnvelope, type Envelope } from "../envelope.ts";
 import { FRAGMENT_CHANNEL, FragmentAssembler, splitEnvelope } from "../fragments.ts";
 import { isValidTopic } from "../../topic.ts";
 import { utf8Length } from "../../utf8.ts";
 import { NotifyBatcher, type NotifyStatement } from "./notify_batcher.ts";
+import { OwnPayloads } from "./own_payloads.ts";
 import { classifyNotifyError } from "./notify_outcome.ts";
 import { describeConnectError } from "./connect_error.ts";
 import { alterSystemMaxNotify, startQueueWatch } from "./maintenance.ts";
@@ -154,6 +155,10 @@ export class PostgresBus implements Bus {
   /** A NOTIFY statement unanswered this long means a stuck connection (at least a ping's wait). */
   readonly #statementStallTimeout: number;
   #handlers: BusHandlers | undefined;
+  /** `handlers.timed`: read the clock when a notification arrives. */
+  #timed = false;
+  /** What this bus sent and has not received back yet: those come back without a decode. */
+  readonly #own: OwnPayloads;
   #connected = false;
   #reconnecting = false;
   #closing = false;
@@ -182,6 +187,7 @@ export class PostgresBus implements Bus {
     this.#pingInterval = options.pingInterval ?? PING_INTERVAL;
     this.#livenessTimeout = options.livenessTimeout ?? LIVENESS_TIMEOUT;
     this.#maxNotifyBytes = options.maxNotifyBytes ?? 7900;
+    this.#own = new OwnPayloads(options.maxPendingPublishes ?? DEFAULT_MAX_PENDING);
     this.#assembler = new FragmentAssembler(options.maxEventBytes ?? 1_048_576, (topic, reason) => {
       this.#options.logger.warn(`ssepg: dropped a large event: ${reason}`);
       // A topic named by a malformed header is not trusted to pick subscribers.
@@ -241,6 +247,7 @@ export class PostgresBus implements Bus {
 
   async start(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
+    this.#timed = handlers.timed === true;
     try {
       await this.#listenAll();
     } catch (error) {
@@ -333,10 +340,11 @@ export class PostgresBus implements Bus {
       return;
     }
     this.#lastNotificationAt = Date.now();
-    this.#deliver(payload);
+    this.#deliver(payload, this.#timed ? performance.now() : undefined);
   }
 
   #onFragment(payload: string): void {
+    const at = this.#timed ? performance.now() : undefined;
     const assembled = this.#assembler.accept(payload);
     if (assembled === undefined) return;
     const envelope = decodeEnvelope(assembled.text);
@@ -347,18 +355,19 @@ export class PostgresBus implements Bus {
       if (isValidTopic(assembled.topic)) this.#handlers?.gap(assembled.topic);
       return;
     }
-    this.#handlers?.event(envelope);
+    this.#handlers?.event(envelope, at);
   }
 
-  #deliver(payload: string): void {
-    const envelope = decodeEnvelope(payload);
+  #deliver(payload: string, at: number | undefined): void {
+    // This instance's own events come back as the very text it sent: no need to parse it again.
+    const envelope = this.#own.take(payload) ?? decodeEnvelope(payload);
     if (!envelope) {
       this.#options.logger.warn(
         `ssepg: ignored a NOTIFY payload that is not an ssepg envelope (${payload.length} chars)`,
       );
       return;
     }
-    this.#handlers?.event(envelope);
+    this.#handlers?.event(envelope, at);
   }
 
   #onListenClosed(): void {
@@ -472,6 +481,8 @@ export class PostgresBus implements Bus {
         try {
           await this.#listenAll();
           this.#options.logger.info(`ssepg: LISTEN connection restored after ${attempt + 1} attempt(s)`);
+          // What was sent while the listener was away is not coming back.
+          this.#own.clear();
           // NOTIFYs sent while the listener was away are gone: tell every subscriber. This comes
           // after LISTEN is back, so it covers every NOTIFY that committed while it was away,
           // this instance's own publishes that were answered 200 included.
@@ -487,7 +498,7 @@ export class PostgresBus implements Bus {
     }
   }
 
-  async publish(envelope: Envelope, payload: string): Promise<void> {
+  async publish(envelope: Envelope, payload: string, marks?: PublishMarks): Promise<void> {
     if (this.#closing) throw new BusUnavailableError("The bus is closing");
     // While LISTEN is down this instance would not receive its own event, and its subscribers
     // would learn of it only as a gap: refuse rather than answer 200 for it.
@@ -501,12 +512,20 @@ export class PostgresBus implements Bus {
           envelope.topic,
           this.#maxNotifyBytes,
         );
-        await this.#batcher.publish(fragments.map(() => FRAGMENT_CHANNEL), fragments);
+        await this.#batcher.publish(fragments.map(() => FRAGMENT_CHANNEL), fragments, marks);
         // Counted once committed: what the health report calls sent went out.
         this.#fragmentedSent++;
         this.#fragmentsSent += fragments.length;
       } else {
-        await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload);
+        // Before it is sent: the notification may come back before the commit is answered.
+        const kept = this.#own.keep(envelope, payload);
+        try {
+          await this.#batcher.publish(channelFor(envelope.topic, this.#options.notifyShards), payload, marks);
+        } catch (error) {
+          // Refused, or perhaps sent: should it come back after all, it is decoded as any other.
+          if (kept) this.#own.forget(envelope.id!);
+          throw error;
+        }
       }
     } catch (error) {
       throw classifyNotifyError(error);
