@@ -13,6 +13,9 @@ import { serve } from "../serve/mod.ts";
 import type { CliIo } from "./io.ts";
 import { createLogger } from "../log.ts";
 import { BusUnavailableError } from "../bus/bus.ts";
+import { supervisorChannel, type WorkerAssignment, workerAssignment } from "./worker_link.ts";
+import { prepareWorkers, superviseWorkers, workerCount } from "./workers.ts";
+import type { Logger } from "../log.ts";
 
 /** Options that turn JWT verification on. */
 const JWT_KEYS: readonly string[] = ["jwtSecret", "jwtPublicKey", "jwtJwksUrl"];
@@ -43,6 +46,15 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
     throw error;
   }
   const log = createLogger(config.logFormat, io.stderr);
+  let assignment: WorkerAssignment | undefined;
+  try {
+    assignment = workerAssignment(io.env);
+  } catch (error) {
+    log.error(`ssepg: ${(error as Error).message}`);
+    return 2;
+  }
+  // The supervisor already warned, explained and started what is shared.
+  if (assignment) return await serveWorker(io, config, assignment, log);
 
   for (const line of unknownVariables(io.env, OPTIONS.map((o) => o.env))) log.warn(`ssepg: ${line}`);
   // An empty variable counts as unset; for a credential that leaves something open, so say so.
@@ -83,6 +95,15 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
     if (line.includes("⚠️")) log.warn(line);
     else log.info(line);
   }
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    const code = await superviseWorkers(io, config, workers, log, await prepareWorkers(), embedded?.url);
+    await embedded?.stop();
+    if (code === 0) log.info("ssepg: stopped");
+    return code;
+  }
+  // `auto` on one core: this process serves, as with 1.
+  if (config.workers !== "1") config = resolveConfig({ overrides: { ...config, workers: "1" } });
   // Listen for SIGINT/SIGTERM before the server prints its listening line: a supervisor that
   // stops the process right after that line gets a drain, not the runtime's default exit 143.
   let stopListening = () => {};
@@ -115,4 +136,52 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
   await embedded?.stop();
   log.info("ssepg: stopped");
   return 0;
+}
+
+/**
+ * One worker of `ssepg serve --workers N`: serves the shared port until the supervisor says stop
+ * (or goes away). Signals are left to the supervisor, which also gets them from a terminal's
+ * Ctrl-C; a worker only notes them, so a second one does not cut its drain.
+ */
+async function serveWorker(io: CliIo, config: Config, assignment: WorkerAssignment, base: Logger): Promise<number> {
+  const worker = { index: assignment.index, count: assignment.count, pid: workerPid() };
+  const fields = { worker: assignment.index };
+  const log: Logger = {
+    info: (message, more) => base.info(message, { ...fields, ...more }),
+    warn: (message, more) => base.warn(message, { ...fields, ...more }),
+    error: (message, more) => base.error(message, { ...fields, ...more }),
+  };
+  const channel = supervisorChannel();
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => stop = resolve);
+  channel.onStop(stop);
+  const stopListening = io.onStopSignal(() => {});
+  const settled = resolveConfig({
+    overrides: {
+      ...config,
+      port: assignment.port,
+      healthPort: assignment.healthPort,
+      ...(assignment.databaseUrl ? { databaseUrl: assignment.databaseUrl } : {}),
+    },
+  });
+  let server;
+  try {
+    server = await serve({ config: settled, logger: log, announce: false, reusePort: true, worker });
+  } catch (error) {
+    stopListening();
+    channel.release();
+    const where = error instanceof BusUnavailableError ? "; the URL comes from --database-url or DATABASE_URL" : "";
+    log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+  await channel.send({ type: "ready", url: server.url, ...(server.healthUrl ? { healthUrl: server.healthUrl } : {}) });
+  await stopped;
+  await server.shutdown();
+  stopListening();
+  channel.release();
+  return 0;
+}
+
+function workerPid(): number {
+  return (globalThis as unknown as { process: { pid: number } }).process.pid;
 }

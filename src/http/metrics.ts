@@ -6,6 +6,7 @@
 
 import type { BusStatus } from "../bus/bus.ts";
 import type { Dispatcher } from "../dispatcher/dispatcher.ts";
+import type { WorkerIdentity } from "../worker_identity.ts";
 
 /**
  * What the metrics are read from.
@@ -27,6 +28,8 @@ export interface MetricsSources {
   readonly bus: BusStatus;
   /** Shutdown has begun. */
   readonly draining: boolean;
+  /** Which worker of `--workers N` this is, if any: every sample gets a `worker` label. */
+  readonly worker?: WorkerIdentity;
 }
 
 function metric(name: string, type: "gauge" | "counter" | "histogram", help: string, body: string): string {
@@ -152,5 +155,18 @@ export function metricsText(sources: MetricsSources): string {
       dispatcher.latency.render("ssepg_fanout_latency_seconds"),
     ),
   );
-  return `${out.join("\n")}\n`;
+  const text = `${out.join("\n")}\n`;
+  return sources.worker ? labelled(text, `worker="${sources.worker.index}"`) : text;
+}
+
+/**
+ * Adds a label to every sample line. With workers, a scrape reaches whichever worker accepts
+ * it; the label keeps each worker's counters a series of their own instead of one series that
+ * jumps between workers (and reads as resets).
+ */
+function labelled(text: string, label: string): string {
+  return text.replace(
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{?)/gm,
+    (_, name: string, brace: string) => brace ? `${name}{${label},` : `${name}{${label}}`,
+  );
 }

@@ -22,6 +22,7 @@ interface BunGlobal {
   serve(options: {
     port: number;
     hostname: string;
+    reusePort?: boolean;
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
   }): BunServer;
 }
@@ -52,6 +53,7 @@ export function listenBun(handler: Handler, options: ListenOptions): Promise<Lis
   const server = bun().serve({
     port: options.port,
     hostname: options.hostname,
+    reusePort: options.reusePort,
     async fetch(request, server) {
       const reply = await handler(requestHead(request));
       if (isStreamReply(reply)) server.timeout(request, 0);

@@ -13,7 +13,12 @@ import type { Listener, ListenOptions } from "./listener.ts";
 interface DenoGlobal {
   readonly version: { readonly deno: string };
   serve(
-    options: { port: number; hostname: string; onListen(addr: { port: number; hostname: string }): void },
+    options: {
+      port: number;
+      hostname: string;
+      reusePort?: boolean;
+      onListen(addr: { port: number; hostname: string }): void;
+    },
     handler: (request: Request) => Promise<Response>,
   ): { shutdown(): Promise<void> };
 }
@@ -42,6 +47,7 @@ export function listenDeno(handler: Handler, options: ListenOptions): Promise<Li
       const server = deno().serve({
         port: options.port,
         hostname: options.hostname,
+        reusePort: options.reusePort,
         onListen: (addr) => resolve({ port: addr.port, hostname: addr.hostname, close: () => server.shutdown() }),
       }, async (request) => toResponse(await handler(requestHead(request))));
     } catch (error) {

@@ -44,6 +44,11 @@ export interface SsepgServer {
 export interface ServeOptions extends SsepgOptions {
   /** Print the `ssepg listening on …` lines on stdout. @default true */
   readonly announce?: boolean;
+  /**
+   * Share the ports with other processes that set it too (SO_REUSEPORT on Deno and Bun; Node 20
+   * ignores it, its cluster workers share ports through the primary). @default false
+   */
+  readonly reusePort?: boolean;
 }
 
 interface RuntimeAdapter {
@@ -90,7 +95,7 @@ async function adapter(): Promise<RuntimeAdapter> {
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
-  const { announce = true, ...rest } = options;
+  const { announce = true, reusePort = false, ...rest } = options;
   const runtimeAdapter = await adapter();
   const service = await createSsepg({ runtime: runtimeAdapter.runtime, ...rest });
   const { config } = service;
@@ -98,9 +103,9 @@ export async function serve(options: ServeOptions = {}): Promise<SsepgServer> {
   let main: Listener | undefined;
   let health: Listener | undefined;
   try {
-    main = await listen(service.handle, { port: config.port, hostname: config.hostname });
+    main = await listen(service.handle, { port: config.port, hostname: config.hostname, reusePort });
     if (config.healthPort !== undefined) {
-      health = await listen(service.handleHealth, { port: config.healthPort, hostname: config.hostname });
+      health = await listen(service.handleHealth, { port: config.healthPort, hostname: config.hostname, reusePort });
     }
   } catch (error) {
     await Promise.allSettled([service.close(), main?.close(), health?.close()]);

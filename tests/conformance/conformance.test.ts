@@ -36,11 +36,19 @@ const targets = runtimesUnderTest().flatMap((
   runtime,
 ): { runtime: Runtime; label: string; server: string; extra: Record<string, string> }[] => {
   const node = { runtime, label: runtime, server: "node:http", extra: {} };
+  const server = runtime === "bun" ? "Bun.serve" : "node:http";
+  // Each server below is two processes on one port: every case runs across workers, whose
+  // connections the kernel (SO_REUSEPORT) or Node's cluster primary spreads between them.
+  const workers = { runtime, label: `${runtime} (--workers 2)`, server, extra: { SSEPG_WORKERS: "2" } };
   if (runtime === "deno") {
-    return [node, { runtime, label: "deno (Deno.serve)", server: "Deno.serve", extra: { SSEPG_DENO_SERVE: "true" } }];
+    return [
+      node,
+      { runtime, label: "deno (Deno.serve)", server: "Deno.serve", extra: { SSEPG_DENO_SERVE: "true" } },
+      workers,
+    ];
   }
-  if (runtime === "bun") return [{ runtime, label: runtime, server: "Bun.serve", extra: {} }];
-  return [node];
+  if (runtime === "bun") return [{ runtime, label: runtime, server, extra: {} }, workers];
+  return [node, workers];
 });
 
 for (const { runtime, label, server, extra } of targets) {
@@ -88,6 +96,8 @@ for (const { runtime, label, server, extra } of targets) {
         clientBuffer,
         corsOrigin,
         bodyTimeout,
+        workers: Number(extra.SSEPG_WORKERS ?? 1),
+        serverEnv: extra,
       };
       try {
         for (const c of [...cases, ...requestTargetCases, ...edgeCases, ...largeEventCases, ...jwtCases]) {

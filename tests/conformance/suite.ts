@@ -5,6 +5,7 @@
  * @module
  */
 
+import { workerHealth } from "../helpers/worker_health.ts";
 import assert from "node:assert/strict";
 import { SseClient } from "../helpers/sse_client.ts";
 import { GzipSseClient } from "../helpers/gzip_client.ts";
@@ -30,6 +31,10 @@ export interface Target {
   readonly corsOrigin: string;
   /** bodyTimeout the instances were started with, in ms. */
   readonly bodyTimeout: number;
+  /** Worker processes behind each instance's port (`--workers`). */
+  readonly workers: number;
+  /** The environment that selects this server (Deno.serve, workers), for cases that start their own. */
+  readonly serverEnv: Readonly<Record<string, string>>;
 }
 
 /** One conformance case. */
@@ -60,6 +65,11 @@ async function expectProblem(response: Response, status: number): Promise<void> 
 }
 
 /** The health report; with `token`, one that may see topic names (hidden from others when tokens are set). */
+/** Instance A's figures added up over its workers. */
+function healthOfA(t: Target, token?: string) {
+  return workerHealth(t.a, { token, workers: t.workers });
+}
+
 async function health(base: string, token?: string) {
   const response = await fetch(`${base}/healthz`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: await response.json() };
@@ -203,6 +213,11 @@ export const cases: Case[] = [
       assert.equal(status, 200);
       assert.equal(body.status, "ok");
       assert.match(body.runtime, new RegExp(`^${t.runtime} \\d`));
+      if (t.workers > 1) {
+        assert.equal(body.worker.count, t.workers);
+        assert.ok(body.worker.index >= 1 && body.worker.index <= t.workers, JSON.stringify(body.worker));
+        assert.ok(Number.isInteger(body.worker.pid), JSON.stringify(body.worker));
+      } else assert.equal(body.worker, null);
       assert.equal(body.totals.listen_connected, true);
       assert.equal(body.totals.notify_shards, 8);
       for (
@@ -338,6 +353,8 @@ export const cases: Case[] = [
       await foreign.body?.cancel();
       const metrics = await fetch(`${t.a}/metrics`);
       assert.equal(metrics.status, 200);
+      // With workers, each sample names the worker that answered.
+      const workerLabel = t.workers > 1 ? `\\{worker="[1-${t.workers}]"\\}` : "";
       const text = await metrics.text();
       for (
         const name of [
@@ -347,9 +364,9 @@ export const cases: Case[] = [
           "ssepg_listen_connected",
         ]
       ) {
-        assert.match(text, new RegExp(`^${name} \\d`, "m"), name);
+        assert.match(text, new RegExp(`^${name}${workerLabel} \\d`, "m"), name);
       }
-      assert.match(text, /^ssepg_fanout_latency_seconds_count \d+$/m);
+      assert.match(text, new RegExp(`^ssepg_fanout_latency_seconds_count${workerLabel} \\d+$`, "m"));
     },
   },
   {
@@ -374,7 +391,8 @@ export const cases: Case[] = [
       const client = await SseClient.open(`${t.a}/topics/${topic}/events`, { headers: lis(t) });
       await client.next();
       const count = async () =>
-        (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) => x.topic === topic)?.subscribers ??
+        (await healthOfA(t, t.listenToken)).body.topics.find((x: { topic: string }) => x.topic === topic)
+          ?.subscribers ??
           0;
       assert.equal(await count(), 1);
       await client.close();
@@ -393,7 +411,7 @@ export const cases: Case[] = [
           `Authorization: Bearer ${t.listenToken}\r\nConnection: close\r\n\r\n`;
         await stalled.write(new TextEncoder().encode(request));
         // From here on nothing is read: the kernel buffers fill, then the server's.
-        await waitFor(async () => (await health(t.a)).body.totals.subscribers >= 2, 2_000, "both subscribers");
+        await waitFor(async () => (await healthOfA(t)).body.totals.subscribers >= 2, 2_000, "both subscribers");
         // The fast subscriber reads all along, as a healthy client does.
         let received = 0;
         let reading = true;
@@ -412,7 +430,7 @@ export const cases: Case[] = [
         while (Date.now() < deadline && dropped === 0) {
           const batch = await Promise.all(Array.from({ length: 20 }, () => post(t, t.a, topic, { pad })));
           published += batch.length;
-          dropped = (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) =>
+          dropped = (await healthOfA(t, t.listenToken)).body.topics.find((x: { topic: string }) =>
             x.topic === topic
           )?.dropped_clients ?? 0;
         }
@@ -420,7 +438,7 @@ export const cases: Case[] = [
         await waitFor(() => received === published, 20_000, `the fast subscriber to get all ${published} events`);
         reading = false;
         await reader;
-        const topicHealth = (await health(t.a, t.listenToken)).body.topics.find((x: { topic: string }) =>
+        const topicHealth = (await healthOfA(t, t.listenToken)).body.topics.find((x: { topic: string }) =>
           x.topic === topic
         );
         assert.equal(topicHealth.subscribers, 1);
