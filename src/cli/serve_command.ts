@@ -166,7 +166,14 @@ async function serveWorker(io: CliIo, config: Config, assignment: WorkerAssignme
   });
   let server;
   try {
-    server = await serve({ config: settled, logger: log, announce: false, reusePort: true, worker });
+    server = await serve({
+      config: settled,
+      logger: log,
+      announce: false,
+      reusePort: true,
+      worker,
+      gatherMetrics: () => channel.gather(),
+    });
   } catch (error) {
     stopListening();
     channel.release();
@@ -174,6 +181,8 @@ async function serveWorker(io: CliIo, config: Config, assignment: WorkerAssignme
     log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
     return error instanceof ConfigError ? 2 : 1;
   }
+  const { service } = server;
+  channel.answerMetrics(() => service.metrics());
   await channel.send({ type: "ready", url: server.url, ...(server.healthUrl ? { healthUrl: server.healthUrl } : {}) });
   await stopped;
   await server.shutdown();

@@ -8,6 +8,9 @@
 
 import process from "node:process";
 
+/** How long the supervisor waits for the workers' metrics before answering with those it has. */
+export const GATHER_TIMEOUT_MS = 1_000;
+
 /** The variable that makes a process a worker and tells it what to serve. */
 export const WORKER_VARIABLE = "SSEPG_INTERNAL_WORKER";
 
@@ -43,7 +46,12 @@ export interface WorkerAssignment {
  * const ready: WorkerMessage = { type: "ready", url: "http://127.0.0.1:8080" };
  * ```
  */
-export type WorkerMessage = { type: "ready"; url: string; healthUrl?: string };
+export type WorkerMessage =
+  | { type: "ready"; url: string; healthUrl?: string }
+  /** Asks for every worker's metrics (answered with `gathered`, the same `id`). */
+  | { type: "gather"; id: number }
+  /** This worker's metrics, for the gathering `id`. */
+  | { type: "metrics"; id: number; text: string };
 
 /**
  * A message from the supervisor to a worker.
@@ -54,7 +62,12 @@ export type WorkerMessage = { type: "ready"; url: string; healthUrl?: string };
  * const stop: SupervisorMessage = { type: "stop" };
  * ```
  */
-export type SupervisorMessage = { type: "stop" };
+export type SupervisorMessage =
+  | { type: "stop" }
+  /** Asks this worker for its metrics, for the gathering `id`. */
+  | { type: "metrics?"; id: number }
+  /** Every worker's metrics that came in time, for this worker's `gather` `id`. */
+  | { type: "gathered"; id: number; texts: string[] };
 
 /**
  * The assignment in `env`, if this process is a worker.
@@ -94,6 +107,10 @@ export interface SupervisorChannel {
   send(message: WorkerMessage): Promise<void>;
   /** Calls `handler` when the supervisor asks to stop or goes away (the channel closes). */
   onStop(handler: () => void): void;
+  /** Answers the supervisor's requests for this worker's metrics with `metrics()`. */
+  answerMetrics(metrics: () => string): void;
+  /** Every worker's metrics, this one's included, gathered by the supervisor. */
+  gather(): Promise<string[]>;
   /** Lets the process exit although the channel is open. */
   release(): void;
 }
@@ -113,14 +130,42 @@ export interface SupervisorChannel {
 export function supervisorChannel(): SupervisorChannel {
   const send = process.send?.bind(process);
   if (!send) throw new Error(`${WORKER_VARIABLE} is set but there is no IPC channel; it is set by ssepg serve only`);
+  const post = (message: WorkerMessage) =>
+    new Promise<void>((resolve) => send(message, undefined, undefined, () => resolve()));
+  let onStop = () => {};
+  let metrics: (() => string) | undefined;
+  const gathering = new Map<number, (texts: string[]) => void>();
+  let nextId = 0;
+  process.on("message", (raw: unknown) => {
+    const message = raw as SupervisorMessage | undefined;
+    if (message?.type === "stop") onStop();
+    else if (message?.type === "metrics?" && metrics) void post({ type: "metrics", id: message.id, text: metrics() });
+    else if (message?.type === "gathered") gathering.get(message.id)?.(message.texts);
+  });
   return {
-    send: (message) => new Promise((resolve) => send(message, undefined, undefined, () => resolve())),
+    send: post,
     onStop(handler) {
-      process.on("message", (message: unknown) => {
-        if ((message as SupervisorMessage | undefined)?.type === "stop") handler();
-      });
+      onStop = handler;
       // The supervisor was killed or crashed: nobody is left to stop this worker.
       process.on("disconnect", handler);
+    },
+    answerMetrics(answer) {
+      metrics = answer;
+    },
+    gather() {
+      const id = nextId++;
+      return new Promise<string[]>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          gathering.delete(id);
+          reject(new Error("the supervisor did not gather the workers' metrics in time"));
+        }, GATHER_TIMEOUT_MS + 1_000);
+        gathering.set(id, (texts) => {
+          clearTimeout(timer);
+          gathering.delete(id);
+          resolve(texts);
+        });
+        void post({ type: "gather", id });
+      });
     },
     release() {
       process.channel?.unref();

@@ -13,7 +13,13 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
-import { WORKER_VARIABLE, type WorkerAssignment, type WorkerMessage } from "./worker_link.ts";
+import {
+  GATHER_TIMEOUT_MS,
+  type SupervisorMessage,
+  WORKER_VARIABLE,
+  type WorkerAssignment,
+  type WorkerMessage,
+} from "./worker_link.ts";
 
 /**
  * The number of workers `workers` asks for.
@@ -106,9 +112,39 @@ export async function superviseWorkers(
     ...(databaseUrl ? { databaseUrl } : {}),
   });
 
+  // A worker's /metrics asks for every worker's exposition: ask them all, answer with what came.
+  const gatherings = new Map<number, (index: number, text: string) => void>();
+  let nextGathering = 0;
+  const gather = (requester: ChildProcess, requestId: number) => {
+    const live = workers.filter((w) => w.child.connected);
+    const id = nextGathering++;
+    const texts: [number, string][] = [];
+    const finish = () => {
+      clearTimeout(timer);
+      if (!gatherings.delete(id)) return;
+      const reply: SupervisorMessage = {
+        type: "gathered",
+        id: requestId,
+        texts: texts.sort((a, b) => a[0] - b[0]).map(([, text]) => text),
+      };
+      if (requester.connected) requester.send(reply, () => {});
+    };
+    const timer = setTimeout(finish, GATHER_TIMEOUT_MS);
+    gatherings.set(id, (index, text) => {
+      texts.push([index, text]);
+      if (texts.length >= live.length) finish();
+    });
+    for (const w of live) w.child.send({ type: "metrics?", id } satisfies SupervisorMessage, () => {});
+  };
+
   const start = (index: number, port: number, healthPort: number | undefined) => {
     const env = { ...io.env, [WORKER_VARIABLE]: JSON.stringify(assignment(index, port, healthPort)) };
     const child = forker.fork(env as Record<string, string>);
+    child.on("message", (raw: unknown) => {
+      const message = raw as WorkerMessage | undefined;
+      if (message?.type === "gather") gather(child, message.id);
+      else if (message?.type === "metrics") gatherings.get(message.id)?.(index, message.text);
+    });
     const exited = new Promise<number>((resolve) => {
       child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
@@ -167,12 +203,14 @@ export async function superviseWorkers(
 }
 
 /** Resolves with the worker's ready message, its exit code if it died first, or the stop signal. */
-function ready(w: Worker, stopped: Promise<string>): Promise<WorkerMessage | number | string> {
+type Ready = Extract<WorkerMessage, { type: "ready" }>;
+
+function ready(w: Worker, stopped: Promise<string>): Promise<Ready | number | string> {
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
       if ((message as WorkerMessage | undefined)?.type !== "ready") return;
       w.child.off("message", onMessage);
-      resolve(message as WorkerMessage);
+      resolve(message as Ready);
     };
     w.child.on("message", onMessage);
     void w.exited.then(resolve);

@@ -79,7 +79,7 @@ export function healthReply(target: HttpTarget, head: RequestHead, showTopics = 
  * The metrics reply in Prometheus text format.
  *
  * @param target The instance.
- * @returns `text/plain; version=0.0.4`.
+ * @returns `text/plain; version=0.0.4`: this instance's figures, or with `--workers` every worker's.
  *
  * @example
  * ```ts
@@ -90,10 +90,10 @@ export function healthReply(target: HttpTarget, head: RequestHead, showTopics = 
  * await svc.close();
  * ```
  */
-export function metricsReply(target: HttpTarget): PlainReply {
+export async function metricsReply(target: HttpTarget): Promise<PlainReply> {
   return {
     status: 200,
     headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" },
-    body: target.metrics(),
+    body: target.allMetrics ? await target.allMetrics() : target.metrics(),
   };
 }

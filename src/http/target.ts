@@ -43,6 +43,11 @@ export interface HttpTarget {
   health(limit?: number): HealthReport;
   /** The Prometheus exposition. */
   metrics(): string;
+  /**
+   * With `--workers`, every worker's exposition merged (each sample labelled with its worker);
+   * `/metrics` answers this when it is there.
+   */
+  allMetrics?(): Promise<string>;
   /** Whether the LISTEN connection is up (always, for the in-process bus); cheap at any size. */
   readonly listening: boolean;
 }

@@ -60,6 +60,11 @@ export interface SsepgOptions extends ConfigInput {
    * metrics. Without it, `workers` above 1 is refused (the library serves in this process).
    */
   readonly worker?: WorkerIdentity;
+  /**
+   * Set by `ssepg serve --workers N`: every worker's `/metrics` exposition (this one's included),
+   * which `/metrics` then answers merged, so a scrape through the shared port sees all workers.
+   */
+  readonly gatherMetrics?: () => Promise<string[]>;
 }
 
 /**
@@ -126,7 +131,7 @@ export interface Ssepg {
  * ```
  */
 export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
-  const { logger: given, bus, runtime, authorize, worker, config: resolved, ...input } = options;
+  const { logger: given, bus, runtime, authorize, worker, gatherMetrics, config: resolved, ...input } = options;
   const config = resolved ?? resolveConfig({ overrides: input });
   if (config.embeddedPostgres && !config.databaseUrl) {
     // Starting a database is the CLI's job (it owns the process and its shutdown); in a library
@@ -151,7 +156,14 @@ export async function createSsepg(options: SsepgOptions = {}): Promise<Ssepg> {
   });
   verifier?.prefetch();
   const access = new Access(config, verifier);
-  const instance = new Instance(config, bus ?? createBus(config, logger), logger, runtime ?? detectRuntime(), worker);
+  const instance = new Instance(
+    config,
+    bus ?? createBus(config, logger),
+    logger,
+    runtime ?? detectRuntime(),
+    worker,
+    gatherMetrics,
+  );
   await instance.start();
   const healthOnMain = config.healthPort === undefined;
   const handle = createHandler(instance, { topics: true, health: healthOnMain, authorize, access });

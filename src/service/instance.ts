@@ -25,6 +25,7 @@ import { EventStream } from "../sse/event_stream.ts";
 import { type Deflate, loadDeflate } from "../sse/gzip.ts";
 import { utf8Length } from "../utf8.ts";
 import type { WorkerIdentity } from "../worker_identity.ts";
+import { mergeMetricTexts } from "../http/metrics_merge.ts";
 
 /**
  * An ssepg instance: start it, publish and stream through it, close it.
@@ -51,6 +52,8 @@ export class Instance implements HttpTarget {
   readonly #bus: Bus;
   readonly #runtime: string;
   readonly #worker: WorkerIdentity | undefined;
+  /** With workers: every worker's metrics, merged. */
+  readonly allMetrics?: () => Promise<string>;
   readonly #nextId = createIdGenerator();
   readonly #chunks = new ChunkCache();
   /** Refused publishes during an outage come by the thousand: one line per kind per 10 s. */
@@ -71,9 +74,24 @@ export class Instance implements HttpTarget {
    * @param logger Where to log.
    * @param runtime Runtime name and version for the health report.
    * @param worker Which worker of `--workers N` this is, for health and metrics.
+   * @param gatherMetrics With workers: every worker's exposition, this one's included.
    */
-  constructor(config: Config, bus: Bus, logger: Logger, runtime: string, worker?: WorkerIdentity) {
+  constructor(
+    config: Config,
+    bus: Bus,
+    logger: Logger,
+    runtime: string,
+    worker?: WorkerIdentity,
+    gatherMetrics?: () => Promise<string[]>,
+  ) {
     this.#worker = worker;
+    if (gatherMetrics) {
+      this.allMetrics = async () => {
+        // A worker that cannot be asked (the supervisor is gone) still answers for itself.
+        const texts = await gatherMetrics().catch(() => [this.metrics()]);
+        return mergeMetricTexts(texts);
+      };
+    }
     this.config = config;
     this.logger = logger;
     this.#limitedLog = new LogLimiter(logger);

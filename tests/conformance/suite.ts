@@ -367,6 +367,11 @@ export const cases: Case[] = [
         assert.match(text, new RegExp(`^${name}${workerLabel} \\d`, "m"), name);
       }
       assert.match(text, new RegExp(`^ssepg_fanout_latency_seconds_count${workerLabel} \\d+$`, "m"));
+      // With workers, one scrape holds every worker's samples, each family introduced once.
+      for (let i = 1; i <= t.workers && t.workers > 1; i++) {
+        assert.match(text, new RegExp(`^ssepg_subscribers\\{worker="${i}"\\} \\d`, "m"), `worker ${i}`);
+      }
+      assert.equal(text.match(/^# TYPE ssepg_subscribers /gm)?.length, 1);
     },
   },
   {

@@ -1,7 +1,7 @@
 /**
  * `ssepg serve --workers N` on every runtime: one listening line for N processes on one port,
  * events from any worker on every worker's streams, resume by Last-Event-ID on any worker,
- * health naming the worker, a killed worker started again, one drain for all on SIGTERM, and
+ * health naming the worker, /metrics answering for all workers, a killed worker started again, one drain for all on SIGTERM, and
  * workers that stop when their supervisor is killed. (The conformance suite also runs whole
  * against two-worker servers.)
  *
@@ -107,6 +107,13 @@ for (const runtime of runtimesUnderTest()) {
         assert.deepEqual(reports.map((r) => r.worker.index).sort(), [1, 2]);
         const pids = reports.map((r) => r.worker.pid as number);
         assert.ok(pids.every((pid) => pid !== server.pid && alive(pid)), `worker pids ${pids}`);
+        // One scrape, whichever worker takes it, has both workers' samples.
+        for (let i = 0; i < 4; i++) {
+          const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: "close" } })).text();
+          for (const index of [1, 2]) {
+            assert.match(text, new RegExp(`^ssepg_subscribers\\{worker="${index}"\\} \\d`, "m"));
+          }
+        }
 
         const topic = uniqueTopic("workers");
         clients.push(...await streamsOnEveryWorker(server.url, topic));
