@@ -20,6 +20,10 @@
  * every scenario once more with the independent load tool (`sse-load.mjs`), and a table
  * comparing the two tools' figures.
  *
+ * E also runs a second time on the same processes, right after the first (`--no-warm` skips it):
+ * the first run is a freshly started server, the second a warm one, and a table compares both
+ * p99s against Nchan's warm run.
+ *
  * Ratios compare like with like: ssepg as one process against Nchan with one worker
  * (`nchan-1w`; for E the Redis-linked pair `nchan-redis`), ssepg with workers against Nchan with
  * one worker per core (`nchan-auto`, `nchan-redis-auto`); without Nchan, one process against the
@@ -69,6 +73,8 @@ import { startEmbeddedPostgres } from "../src/cli/embedded_postgres.ts";
 
 const markdown = Deno.args.includes("--md");
 const checkExternal = Deno.args.includes("--check-with-external");
+/** E runs a second time on the same processes: fresh servers are what a deploy runs, warm ones what it runs later. */
+const warm = !Deno.args.includes("--no-warm");
 const toolDir = Deno.env.get("SSE_BENCH_DIR") ?? `${root}../shared/bench`;
 const runPeers = `${toolDir}/run-peers.sh`;
 const outDir = flag("out", Deno.env.get("BENCH_RESULTS") ?? "/tmp/ssepg-bench");
@@ -410,6 +416,7 @@ try {
         try {
           await load(label, scenario, ssepg, { pubBody: PUB_BODY, meta });
           if (hopsMode === "same") await readHops(label, ssepg);
+          if (warm && scenario === "E") await load(`warm:${label}`, scenario, ssepg, { pubBody: PUB_BODY, meta });
         } finally {
           await ssepg.stop();
         }
@@ -455,6 +462,9 @@ try {
         const instance = await (peer === "nchan" ? startNchan(scenario, workers) : startNaive(scenario));
         try {
           await load(label, scenario, instance, { meta: { system: system.key, workers } });
+          if (warm && scenario === "E") {
+            await load(`warm:${label}`, scenario, instance, { meta: { system: system.key, workers } });
+          }
         } finally {
           await instance.stop();
         }
@@ -524,6 +534,35 @@ const headline = headlineTable(measured, (key, scenario) => result(key, scenario
 console.log("\nall scenarios (nchan's E: two instances linked through Redis):");
 console.log(headline.lines.join("\n"));
 summary.headline = headline.figures;
+if (warm && scenarios.includes("E")) {
+  // The same E once more on the processes the first run warmed (JIT, connections, prepared
+  // statements): the issue's goal holds for fresh and for warm servers.
+  const systems = measured.get("E") ?? [];
+  const peerOf = (s: (typeof systems)[number]) =>
+    systems.find((p) => p.kind === "nchan" && p.workers === s.workers) ?? systems.find((p) => p.kind === "naive");
+  const p99 = (key: string, prefix = "") => result(key, "E", prefix)?.latency_ms?.p99;
+  const warmRows = systems.map((s) => {
+    const peer = s.kind === "ssepg" ? peerOf(s) : undefined;
+    const ours = p99(s.key, "warm:");
+    const theirs = peer && p99(peer.key, "warm:");
+    return [
+      s.display,
+      figure(p99(s.key)),
+      figure(ours),
+      peer ? peer.display : "",
+      ours !== undefined && theirs !== undefined && ours > 0 ? `${(theirs / ours).toFixed(2)}×` : "",
+    ];
+  });
+  console.log("\nE on warm servers (a second run on the same processes, right after the first):");
+  console.log(
+    formatTable(["system", "fresh p99 ms", "warm p99 ms", "vs", "warm p99 ×"], warmRows, { markdown, left: 1 }).join(
+      "\n",
+    ),
+  );
+  summary.e_warm = Object.fromEntries(
+    systems.map((s) => [s.key, { fresh_p99_ms: p99(s.key), warm_p99_ms: p99(s.key, "warm:") }]),
+  );
+}
 Deno.writeTextFileSync(summaryOut, `${JSON.stringify(summary, null, 2)}\n`);
 const hopsNote = hopsMode === "separate"
   ? "from a separate traced run (SSEPG_TRACE_HOPS=true) after each measured one; the figures above are untraced"
