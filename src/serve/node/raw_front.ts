@@ -145,10 +145,24 @@ export class RawFront {
   #toHttp(socket: Socket, bytes: Buffer): void {
     if (socket.destroyed) return;
     socket.off("error", ignore);
+    // node:http lets its parser read the socket's handle directly ("consume") unless the handle
+    // was consumed before. On Deno that parser then sees bytes that arrive now before the bytes
+    // put back below: a POST body split over packets was parsed as requests of its own (a 400,
+    // or a smuggled request). Marking the handle makes node:http read through the stream, in
+    // order. Node is left on its fast path: there, the put-back bytes flow on the next tick,
+    // before any new read can reach the parser.
+    if (IS_DENO) markConsumed(socket);
     socket.unshift(bytes);
     this.#httpConnection.call(this.#server, socket);
     socket.resume();
   }
+}
+
+const IS_DENO = "Deno" in globalThis;
+
+function markConsumed(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: { _consumed?: boolean } | null })._handle;
+  if (handle) handle._consumed = true;
 }
 
 /**
