@@ -79,6 +79,38 @@ export const edgeCases: Case[] = [
     },
   },
   {
+    name: "two Host headers get 400 and two Authorization headers 401: no server trusts whichever came first",
+    async fn(t) {
+      const topic = uniqueTopic("dup");
+      const attempts: [string, RegExp][] = [
+        [
+          `GET /topics/${topic}/events HTTP/1.1\r\nHost: x\r\nHost: y\r\nAuthorization: Bearer ${t.listenToken}\r\n\r\n`,
+          /^HTTP\/1\.1 400 /,
+        ],
+        [
+          `GET /topics/${topic}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.listenToken}\r\n` +
+          `Authorization: Bearer not-the-token\r\n\r\n`,
+          /^HTTP\/1\.1 401 /,
+        ],
+        [
+          `GET /topics/${topic}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-the-token\r\n` +
+          `Authorization: Bearer ${t.listenToken}\r\n\r\n`,
+          /^HTTP\/1\.1 401 /,
+        ],
+      ];
+      for (const [request, expected] of attempts) {
+        const conn = await connect(t.a);
+        try {
+          await conn.write(encoder.encode(request));
+          const { text } = await readUntil(conn, (s) => s.includes("\r\n\r\n"), 3_000);
+          assert.match(text, expected, `${JSON.stringify(request)} got ${JSON.stringify(text.slice(0, 200))}`);
+        } finally {
+          conn.close();
+        }
+      }
+    },
+  },
+  {
     name: "an HTTP/1.0 health check without Host (HAProxy's default) gets the health report",
     async fn(t) {
       const conn = await connect(t.a);

@@ -32,12 +32,27 @@ export function nodeHead(req: IncomingMessage): RequestHead {
     query,
     headers: {
       get(name) {
+        // Node keeps the first of a repeated Host or Authorization and drops the rest; the
+        // pipeline must see them all, to refuse two Hosts (RFC 9112 3.2) and two credentials as
+        // Bun and Deno.serve do, rather than trust whichever came first.
+        if (name === "host" || name === "authorization") return everyValue(req.rawHeaders, name);
         const value = headers[name];
         return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
       },
     },
     body: (limit, timeout) => readNodeBody(req, limit, timeout),
   };
+}
+
+/** Every value of header `name` (lower case) in `raw`, joined with ", " as Fetch does; `null` if none. */
+function everyValue(raw: readonly string[], name: string): string | null {
+  let out: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) {
+      out = out === null ? raw[i + 1] : `${out}, ${raw[i + 1]}`;
+    }
+  }
+  return out;
 }
 
 /**
