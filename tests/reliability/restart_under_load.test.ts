@@ -86,7 +86,14 @@ for (const runtime of runtimesUnderTest()) {
           10_000,
           "recovery",
         );
-        await new Promise((r) => setTimeout(r, 1_500)); // let the last deliveries arrive
+        // Let the last deliveries arrive: every subscriber has the last accepted event (the
+        // clients share this process with the test, so under load they read behind), or 10 s.
+        const lastAccepted = Math.max(...outcomes.filter((o) => o.status === 200).map((o) => o.seq));
+        await waitFor(
+          () => received.every((events) => events.some((e) => e.seq === lastAccepted)),
+          10_000,
+          "the last accepted event at every subscriber",
+        ).catch(() => {}); // the checks below say what is missing
 
         const statuses = new Set(outcomes.map((o) => o.status));
         // 504: the statement was sent when the connection broke, so its outcome is unknown.
