@@ -10,18 +10,10 @@
  * @module
  */
 
-/** The stages ssepg reports, in the order an event goes through them. */
-export const HOP_STAGES = [
-  "arrival_to_notify",
-  "notify_to_commit",
-  "commit_to_listen",
-  "listen_to_first_write",
-  "first_to_last_write",
-  "arrival_to_last_write",
-] as const;
+// The stage names are the server's own: a stage added there shows up here.
+import { HOP_STAGES, type HopStage } from "../../src/hops/hop_tracer.ts";
 
-/** One stage name. */
-export type HopStage = (typeof HOP_STAGES)[number];
+export { HOP_STAGES, type HopStage };
 
 /** A stage's count and percentiles, ms. */
 export interface StageSummary {

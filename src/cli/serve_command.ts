@@ -120,14 +120,7 @@ export async function serveCommand(io: CliIo, flags: Record<string, string | boo
   } catch (error) {
     stopListening();
     await embedded?.stop();
-    // A JWT public key is checked when it is imported, which happens as the server starts.
-    if (error instanceof ConfigError) {
-      log.error(`ssepg: ${error.message}`);
-      return 2;
-    }
-    const where = error instanceof BusUnavailableError ? "; the URL comes from --database-url or DATABASE_URL" : "";
-    log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
-    return 1;
+    return startFailure(log, error);
   }
 
   const signal = await stopped;
@@ -177,9 +170,7 @@ async function serveWorker(io: CliIo, config: Config, assignment: WorkerAssignme
   } catch (error) {
     stopListening();
     channel.release();
-    const where = error instanceof BusUnavailableError ? "; the URL comes from --database-url or DATABASE_URL" : "";
-    log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
-    return error instanceof ConfigError ? 2 : 1;
+    return startFailure(log, error);
   }
   const { service } = server;
   channel.answerMetrics(() => service.metrics());
@@ -193,4 +184,19 @@ async function serveWorker(io: CliIo, config: Config, assignment: WorkerAssignme
 
 function workerPid(): number {
   return (globalThis as unknown as { process: { pid: number } }).process.pid;
+}
+
+/**
+ * Logs why `serve()` failed and gives the exit code: 2 for a config error (a JWT public key is
+ * checked when it is imported, which happens as the server starts), else 1, saying where the
+ * database URL comes from when the database was the reason.
+ */
+function startFailure(log: Logger, error: unknown): number {
+  if (error instanceof ConfigError) {
+    log.error(`ssepg: ${error.message}`);
+    return 2;
+  }
+  const where = error instanceof BusUnavailableError ? "; the URL comes from --database-url or DATABASE_URL" : "";
+  log.error(`ssepg: cannot start: ${(error as Error).message}${where}`);
+  return 1;
 }
